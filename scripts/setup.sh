@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One entry point for `npm run demo` and `npm test` on a fresh machine: system packages,
+# npm packages, the TEST ONLY signing identity. Each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-system.sh
+# npm ci when node_modules is missing or older than the lock file
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+if [ -f scripts/make-test-identity.sh ]; then bash scripts/make-test-identity.sh; fi
