@@ -8,7 +8,6 @@ declare -A probe=(
   [chromium]=/usr/bin/chromium
   [fonts-lxgw-wenkai]=/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf
   [fonts-liberation2]=/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf
-  [fonts-cwtex-fs]=/usr/share/fonts/truetype/cwtex/cwfs.ttf
   [poppler-utils]=/usr/bin/pdfsig
   [qpdf]=/usr/bin/qpdf
   [zbar-tools]=/usr/bin/zbarimg

@@ -1,0 +1,181 @@
+/**
+ * Font roles (SPEC §5): 楷体 → kai, 仿宋 → fangsong, Times New Roman → times.
+ * Each role resolves to a chain of faces: licensed files an organisation dropped into fonts/, then open fallbacks.
+ * Every face is parsed once per process (re-parsing a CJK face costs ~60 ms) and shared by the coverage check,
+ * the layout measurements and the PDF embedding, so what is measured is what is drawn.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import * as fontkit from 'fontkit';
+import { SkillcertError } from '../errors.js';
+import { FONTS_DIR } from '../paths.js';
+import config from '../../fonts/fonts.json' with { type: 'json' };
+
+export type Role = 'kai' | 'fangsong' | 'times';
+export const ROLES: readonly Role[] = ['kai', 'fangsong', 'times'];
+
+export interface Face {
+  readonly file: string;
+  /** Bytes of the file, kept for embedding into PDFs. */
+  readonly bytes: Uint8Array;
+  readonly font: fontkit.Font;
+  readonly postscriptName: string;
+  readonly family: string;
+  readonly weight: number;
+  readonly italic: boolean;
+  /** true when the face is one of the open fallbacks, not an organisation's licensed file. */
+  readonly fallback: boolean;
+}
+
+export interface RoleReport {
+  readonly role: Role;
+  readonly reference: string;
+  readonly faces: readonly { file: string; postscriptName: string; fallback: boolean }[];
+  /** true when the first face of the chain is not a licensed reference font. */
+  readonly fallback: boolean;
+}
+
+/** A run of text drawn with one face. */
+export interface Run {
+  readonly text: string;
+  readonly face: Face;
+}
+
+const faceCache = new Map<string, Face>();
+
+function openFace(file: string, fallback: boolean): Face {
+  const cached = faceCache.get(file);
+  if (cached) return cached;
+  const bytes = readFileSync(file);
+  let font: fontkit.Font;
+  try {
+    const created = fontkit.create(bytes);
+    if (!('glyphForCodePoint' in created)) throw new Error('a font collection; name one face');
+    font = created as fontkit.Font;
+  } catch (err) {
+    throw new SkillcertError('E_FONT', `cannot read font ${file}: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  const os2 = (font as unknown as { 'OS/2'?: { usWeightClass?: number } })['OS/2'];
+  const face: Face = {
+    file,
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    font,
+    postscriptName: font.postscriptName,
+    family: font.familyName,
+    weight: os2?.usWeightClass ?? 400,
+    italic: /italic|oblique/i.test(font.subfamilyName ?? ''),
+    fallback,
+  };
+  faceCache.set(file, face);
+  return face;
+}
+
+export interface FontSetOptions {
+  /** Folder where licensed files are looked for (default: the project's fonts/). */
+  readonly fontsDir?: string;
+  /** Override the chain per role with explicit files (tests). */
+  readonly chains?: Partial<Record<Role, readonly string[]>>;
+}
+
+/** The resolved chains of all roles. Create once per process with `FontSet.load()`. */
+export class FontSet {
+  private constructor(private readonly chains: Record<Role, readonly Face[]>) {}
+
+  static load(opts: FontSetOptions = {}): FontSet {
+    const dir = opts.fontsDir ?? FONTS_DIR;
+    const chains = {} as Record<Role, Face[]>;
+    for (const role of ROLES) {
+      const spec = config.roles[role];
+      const explicit = opts.chains?.[role];
+      const entries: { file: string; fallback: boolean }[] = explicit
+        ? explicit.map((file) => ({ file, fallback: true }))
+        : [
+            ...spec.licensed.map((f) => ({ file: join(dir, f), fallback: false })),
+            ...spec.fallbacks.map((f) => ({ file: isAbsolute(f) ? f : join(dir, f), fallback: true })),
+          ];
+      const present = entries.filter((e) => existsSync(e.file));
+      // One licensed file per role is enough; further licensed names are alternatives, not a chain.
+      const firstLicensed = present.find((e) => !e.fallback);
+      const chosen = present.filter((e) => e.fallback || e === firstLicensed);
+      if (chosen.length === 0) {
+        throw new SkillcertError(
+          'E_FONT',
+          `no font for role ${role} (${spec.reference}): drop a licensed file named ${spec.licensed[0]} into ${dir}, or install the open fallbacks with scripts/setup-system.sh`,
+          { role },
+        );
+      }
+      chains[role] = chosen.map((e) => openFace(e.file, e.fallback));
+    }
+    return new FontSet(chains);
+  }
+
+  chain(role: Role): readonly Face[] {
+    return this.chains[role];
+  }
+
+  primary(role: Role): Face {
+    return this.chains[role][0]!;
+  }
+
+  /** Every face of every chain, once. */
+  faces(): Face[] {
+    return [...new Set(ROLES.flatMap((r) => this.chains[r]))];
+  }
+
+  /** Characters of `text` that no face of the role's chain covers (whitespace is never a problem). */
+  uncovered(text: string, role: Role): string[] {
+    const missing = new Set<string>();
+    for (const ch of text) {
+      if (/\s/u.test(ch)) continue;
+      const cp = ch.codePointAt(0)!;
+      if (!this.chains[role].some((f) => f.font.hasGlyphForCodePoint(cp))) missing.add(ch);
+    }
+    return [...missing];
+  }
+
+  /**
+   * Splits text into runs by face. The first face that covers the whole text draws all of it, so one value is
+   * never a patchwork of faces; only when no single face covers it does each character take the first face that has it.
+   * Throws E_FONT naming the character when none does: a blank box is never printed.
+   */
+  runs(text: string, role: Role, where: string): Run[] {
+    const chain = this.chains[role];
+    const whole = chain.find((f) => [...text].every((ch) => /\s/u.test(ch) || f.font.hasGlyphForCodePoint(ch.codePointAt(0)!)));
+    if (whole) return text ? [{ text, face: whole }] : [];
+    const runs: { text: string; face: Face }[] = [];
+    for (const ch of text) {
+      const cp = ch.codePointAt(0)!;
+      const face = /\s/u.test(ch) && runs.length ? runs[runs.length - 1]!.face : chain.find((f) => f.font.hasGlyphForCodePoint(cp));
+      if (!face) throw uncoveredError(ch, role, where);
+      const last = runs[runs.length - 1];
+      if (last && last.face === face) last.text += ch;
+      else runs.push({ text: ch, face });
+    }
+    return runs;
+  }
+
+  report(): RoleReport[] {
+    return ROLES.map((role) => ({
+      role,
+      reference: config.roles[role].reference,
+      faces: this.chains[role].map((f) => ({ file: f.file, postscriptName: f.postscriptName, fallback: f.fallback })),
+      fallback: this.chains[role][0]!.fallback,
+    }));
+  }
+}
+
+export function uncoveredError(ch: string, role: Role, where: string): SkillcertError {
+  const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return new SkillcertError(
+    'E_FONT',
+    `${where}: the character ${ch} (${code}) is not in any ${role} font (${basename(config.roles[role].licensed[0]!)} or its fallbacks); add a font that has it to fonts/ or correct the text`,
+    { field: where, character: ch, codePoint: code, role },
+  );
+}
+
+/** Advance width of text in a face, in mm at `sizePt`, without kerning or ligatures (as both renderers draw it). */
+export function widthMm(text: string, face: Face, sizePt: number): number {
+  let units = 0;
+  for (const ch of text) units += face.font.glyphForCodePoint(ch.codePointAt(0)!).advanceWidth;
+  return (units / face.font.unitsPerEm) * sizePt * (25.4 / 72);
+}

@@ -1,0 +1,46 @@
+/** The printed form of a record's fill-in fields (第八条, 第九条). */
+import { EMPTY_JOB, idTypeInfo, levelLabel, type Numbered, type PrintedFields } from '../record.js';
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+function ymd(iso: string): [number, number, number] {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) throw new RangeError(`Expected a date as YYYY-MM-DD but received ${iso}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** 2026年11月20日 */
+export function dateZh(iso: string): string {
+  const [y, m, d] = ymd(iso);
+  return `${y}年${m}月${d}日`;
+}
+
+/** November 20, 2026 */
+export function dateEn(iso: string): string {
+  const [y, m, d] = ymd(iso);
+  return `${MONTHS[m - 1]} ${d}, ${y}`;
+}
+
+export interface Reissue { readonly kind: 'lost' | 'damaged'; readonly date: string }
+
+/** 第二十二条: a reissued certificate keeps its number and states 补发 (lost) or 换发 (damaged) with the date. */
+export function reissueNote(r: Reissue): string {
+  return `${r.kind === 'lost' ? '补发' : '换发'}日期：${dateZh(r.date)}`;
+}
+
+export function printedFields(rec: Numbered, reissue?: Reissue): PrintedFields {
+  return {
+    name: rec.name,
+    idType: idTypeInfo(rec.idType).name,
+    idNo: rec.idNo,
+    occupation: rec.occupation,
+    // 第九条: an occupation without 工种/职业方向 is filled in with ——
+    job: rec.job.trim() === '' ? EMPTY_JOB : rec.job,
+    level: levelLabel(rec.level),
+    number: rec.number,
+    issueDate: dateZh(rec.issueDate),
+    issueDateEn: dateEn(rec.issueDate),
+    stockSerial: rec.stockSerial,
+    ...(reissue ? { reissueNote: reissueNote(reissue) } : {}),
+  };
+}
