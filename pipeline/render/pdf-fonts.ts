@@ -19,8 +19,22 @@ export function rememberFace(face: Face): void {
   parsed.set(face.bytes, face.font);
 }
 
+/**
+ * pdf-lib encodes text through `font.layout()`, which runs OpenType shaping (GSUB/GPOS of a 29,000-glyph CJK
+ * face: most of the time of a certificate) and may apply ligatures and kerning that the layout engine and
+ * Chromium do not. Plain code point → glyph mapping with default advances is what both renderers draw.
+ */
+function plainLayout(font: fontkit.Font) {
+  return (text: string) => {
+    const glyphs = [...text].map((ch) => font.glyphForCodePoint(ch.codePointAt(0)!));
+    const positions = glyphs.map((g) => ({ xAdvance: g.advanceWidth, yAdvance: 0, xOffset: 0, yOffset: 0 }));
+    return { glyphs, positions, advanceWidth: positions.reduce((w, p) => w + p.xAdvance, 0) };
+  };
+}
+
 function patchSubset(font: fontkit.Font): fontkit.Font {
   if (patched.has(font)) return font;
+  (font as unknown as { layout: unknown }).layout = plainLayout(font);
   const createSubset = font.createSubset.bind(font);
   (font as unknown as { createSubset: () => unknown }).createSubset = () => {
     const subset = createSubset() as unknown as { encode(): Uint8Array; encodeStream?: () => Readable };
