@@ -1,0 +1,88 @@
+/**
+ * Streaming .xlsx reader: ExcelJS.stream.xlsx.WorkbookReader, so memory stays bounded for a roster
+ * of hundreds of thousands of rows (worksheets that precede the shared strings in the zip are
+ * buffered to a temp file by exceljs, not to memory; the shared-string table itself is cached).
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import ExcelJS from 'exceljs';
+import { SkillcertError } from '../errors.js';
+import { fromExcelValue } from './cells.js';
+import type { SourceRow } from './source.js';
+
+/** Checks the first bytes so that a wrong file fails with a message that says what it is. */
+export async function sniffXlsx(file: string): Promise<void> {
+  const name = basename(file);
+  let head: Buffer;
+  try {
+    const fh = await open(file, 'r');
+    try {
+      head = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(head, 0, 8, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw new SkillcertError('E_ROSTER', `cannot open roster ${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check the path`, {}, { cause: err });
+  }
+  if (head.length === 0) throw new SkillcertError('E_ROSTER', `roster ${name} is empty (0 bytes); export the roster again`);
+  if (head.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
+    throw new SkillcertError('E_ROSTER', `roster ${name} is an old .xls workbook or a password-protected one; open it in Excel or WPS and save it as .xlsx without a password`);
+  }
+  if (!head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
+    throw new SkillcertError('E_ROSTER', `roster ${name} is not an .xlsx workbook (it is not a zip file); save the roster as .xlsx or .csv (UTF-8)`);
+  }
+}
+
+interface ReaderInternals {
+  properties?: { model?: { date1904?: boolean } };
+}
+interface SheetInternals {
+  name?: string;
+  state?: string;
+}
+
+/** Every row of every worksheet, in order. Errors become one E_ROSTER naming the file. */
+export async function* xlsxSource(file: string): AsyncGenerator<SourceRow, void, undefined> {
+  await sniffXlsx(file);
+  const name = basename(file);
+  const stream = createReadStream(file);
+  let ioError: Error | undefined;
+  stream.on('error', (err) => {
+    ioError = err;
+  });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    // Styles are needed to tell a date cell from a number; hyperlinks would replace cell values.
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  });
+  let sheetNo = 0;
+  try {
+    for await (const ws of reader) {
+      sheetNo++;
+      const info = ws as unknown as SheetInternals;
+      const sheet = info.name ?? `Sheet${sheetNo}`;
+      const hidden = info.state === 'hidden' || info.state === 'veryHidden';
+      for await (const row of ws) {
+        const date1904 = Boolean((reader as unknown as ReaderInternals).properties?.model?.date1904);
+        const values = row.values as unknown[];
+        const cells = [];
+        for (let c = 1; c < values.length; c++) cells[c] = fromExcelValue(values[c]);
+        yield { sheet, hidden, rowNo: row.number, cells, date1904 };
+      }
+    }
+    if (ioError) throw ioError;
+  } catch (err) {
+    if (err instanceof SkillcertError) throw err;
+    const why = ioError?.message ?? (err as Error).message;
+    throw new SkillcertError('E_ROSTER', `cannot read roster ${name}: the workbook is damaged or not an .xlsx file (${why}); open it in Excel or WPS, save it as .xlsx and run again`, {}, { cause: err });
+  } finally {
+    stream.destroy();
+  }
+  if (sheetNo === 0) throw new SkillcertError('E_ROSTER', `roster ${name} has no worksheet; put the roster on a worksheet and save it as .xlsx`);
+}

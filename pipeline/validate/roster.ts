@@ -1,0 +1,162 @@
+/**
+ * validateRoster: ingest + validation of a whole roster into a summary, with the accepted rows as a
+ * stream. The roster is read to the end once before anything is handed out, so an unreadable or
+ * truncated file fails with one E_ROSTER before the caller writes anything (SPEC §3). The accepted
+ * rows are then streamed by reading the file a second time (checked unchanged by its SHA-256),
+ * which keeps memory bounded for hundreds of thousands of rows.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { SkillcertError, type Problem } from '../errors.js';
+import { openRoster } from '../ingest/roster.js';
+import type { HeaderInfo } from '../ingest/types.js';
+import type { Profile } from '../profile.js';
+import type { Row } from '../record.js';
+import { chinaDate, isRealDate } from './dates.js';
+import type { Uncovered } from './fonts.js';
+import { RULES, type Note, type RuleId } from './issues.js';
+import { RowValidator, type Skipped, type ValidateOptions } from './row.js';
+
+export interface ValidateRosterOptions {
+  /** Font coverage check, injected by the render stage. */
+  readonly uncovered: Uncovered;
+  /** The run's clock (Context.now); "today" for birth dates is its date in China. */
+  readonly now: Date;
+  /** 发证日期 (YYYY-MM-DD) for every row when the roster has no 发证日期 column. */
+  readonly issueDate?: string;
+  /** Rows of each sheet searched for the header (default 30). */
+  readonly headerScanRows?: number;
+  /** Notes kept in the summary (default 10 000); the rest are only counted. */
+  readonly maxNotes?: number;
+}
+
+export interface RosterSummary {
+  readonly file: string;
+  /** SHA-256 of the roster file as read (hex), for the batch report and the audit trail. */
+  readonly sha256: string;
+  readonly header: HeaderInfo;
+  /** Data rows read (blank rows, repeated headers and the notes block not counted). */
+  readonly rowsRead: number;
+  readonly accepted: number;
+  readonly rejectedRows: number;
+  /** Every problem, in row order. */
+  readonly problems: readonly Problem[];
+  /** Problems counted by rule. */
+  readonly rejectedByRule: Readonly<Partial<Record<RuleId, number>>>;
+  /** 不合格 / 缺考 / 舞弊 rows: counted, not errors (seed 004). */
+  readonly skipped: Readonly<Record<Skipped, number>>;
+  readonly notes: readonly Note[];
+  readonly notesOmitted: number;
+}
+
+export interface RosterValidation {
+  readonly summary: RosterSummary;
+  /** The accepted rows in roster order, streamed from a second read of the file. */
+  accepted(): AsyncGenerator<Row, void, undefined>;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export async function validateRoster(file: string, profile: Pick<Profile, 'scope'>, opts: ValidateRosterOptions): Promise<RosterValidation> {
+  if (opts.issueDate !== undefined) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(opts.issueDate);
+    if (!m || !isRealDate(Number(m[1]), Number(m[2]), Number(m[3]))) {
+      throw new SkillcertError('E_USAGE', `Expected the issue date as YYYY-MM-DD (e.g. 2026-11-20) but received "${opts.issueDate}"`);
+    }
+  }
+  const vopts: ValidateOptions = {
+    scope: profile.scope,
+    uncovered: opts.uncovered,
+    today: chinaDate(opts.now),
+    ...(opts.issueDate !== undefined ? { issueDate: opts.issueDate } : {}),
+  };
+  const openOpts = opts.headerScanRows !== undefined ? { headerScanRows: opts.headerScanRows } : {};
+  const maxNotes = opts.maxNotes ?? 10_000;
+
+  const roster = await openRoster(file, openOpts);
+  let validator: RowValidator;
+  try {
+    validator = new RowValidator(roster.header, vopts);
+  } catch (err) {
+    await roster.close();
+    throw err;
+  }
+  const sha256 = await sha256File(file).catch((err: unknown) => {
+    throw new SkillcertError('E_ROSTER', `cannot read roster ${basename(file)}: ${(err as Error).message}`, {}, { cause: err });
+  });
+
+  let rowsRead = 0;
+  let accepted = 0;
+  let rejectedRows = 0;
+  let notesOmitted = 0;
+  const problems: Problem[] = [];
+  const notes: Note[] = [];
+  const rejectedByRule: Partial<Record<RuleId, number>> = {};
+  const skipped: Record<Skipped, number> = { 不合格: 0, 缺考: 0, 舞弊: 0 };
+
+  for await (const raw of roster.rows) {
+    rowsRead++;
+    const out = validator.validate(raw);
+    for (const n of out.notes) {
+      if (notes.length < maxNotes) notes.push(n);
+      else notesOmitted++;
+    }
+    if (out.kind === 'accepted') accepted++;
+    else if (out.kind === 'skipped') skipped[out.result]++;
+    else {
+      rejectedRows++;
+      for (const p of out.problems) {
+        problems.push(p);
+        const rule = p.rule as RuleId;
+        rejectedByRule[rule] = (rejectedByRule[rule] ?? 0) + 1;
+      }
+    }
+  }
+
+  const summary: RosterSummary = { file, sha256, header: roster.header, rowsRead, accepted, rejectedRows, problems, rejectedByRule, skipped, notes, notesOmitted };
+
+  return {
+    summary,
+    async *accepted() {
+      if ((await sha256File(file)) !== sha256) {
+        throw new SkillcertError('E_ROSTER', `roster ${basename(file)} changed since it was validated; run the batch again`);
+      }
+      const again = await openRoster(file, openOpts);
+      const v = new RowValidator(again.header, vopts);
+      let n = 0;
+      try {
+        for await (const raw of again.rows) {
+          const out = v.validate(raw);
+          if (out.kind === 'accepted') {
+            n++;
+            yield out.row;
+          }
+        }
+      } finally {
+        await again.close();
+      }
+      if (n !== accepted) throw new SkillcertError('E_ROSTER', `roster ${basename(file)} read differently the second time (${n} accepted rows, ${accepted} before); run the batch again`);
+    },
+  };
+}
+
+/** A short human summary: rows read, accepted, rejected by reason, skipped by result. */
+export function summarise(s: RosterSummary): string {
+  const h = s.header;
+  const where = `${basename(s.file)}${h.sheet !== undefined ? `, sheet "${h.sheet}"` : ''}, header row ${h.headerRow}`;
+  const lines = [`roster ${where}: ${s.rowsRead} rows read`, `  accepted: ${s.accepted}`];
+  lines.push(`  rejected: ${s.rejectedRows} row${s.rejectedRows === 1 ? '' : 's'}${s.problems.length > 0 ? ` (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})` : ''}`);
+  const byRule = (Object.entries(s.rejectedByRule) as [RuleId, number][]).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  for (const [rule, n] of byRule) lines.push(`    ${String(n).padStart(5)}  ${RULES[rule] ?? rule} [${rule}]`);
+  const sk = s.skipped;
+  const skippedTotal = sk.不合格 + sk.缺考 + sk.舞弊;
+  lines.push(`  skipped: ${skippedTotal} (不合格 ${sk.不合格}, 缺考 ${sk.缺考}, 舞弊 ${sk.舞弊})`);
+  const nNotes = s.notes.length + s.notesOmitted;
+  if (nNotes > 0) lines.push(`  safe corrections applied: ${nNotes} (listed in the rejects workbook)`);
+  return lines.join('\n');
+}
