@@ -12,7 +12,7 @@ import { SkillcertError, type Problem } from '../errors.js';
 import { openRoster } from '../ingest/roster.js';
 import type { HeaderInfo } from '../ingest/types.js';
 import type { Profile } from '../profile.js';
-import type { Row } from '../record.js';
+import type { LevelCode, Row } from '../record.js';
 import { chinaDate, isRealDate } from './dates.js';
 import type { Uncovered } from './fonts.js';
 import { RULES, type Note, type RuleId } from './issues.js';
@@ -46,6 +46,8 @@ export interface RosterSummary {
   readonly rejectedByRule: Readonly<Partial<Record<RuleId, number>>>;
   /** 不合格 / 缺考 / 舞弊 rows: counted, not errors (seed 004). */
   readonly skipped: Readonly<Record<Skipped, number>>;
+  /** Each skipped row with what it was for, for the batch receipt and the counts by occupation × level × result. */
+  readonly skippedRows: readonly { readonly rowNo: number; readonly result: Skipped; readonly occupation: string; readonly level?: LevelCode }[];
   readonly notes: readonly Note[];
   readonly notesOmitted: number;
 }
@@ -98,6 +100,7 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
   const notes: Note[] = [];
   const rejectedByRule: Partial<Record<RuleId, number>> = {};
   const skipped: Record<Skipped, number> = { 不合格: 0, 缺考: 0, 舞弊: 0 };
+  const skippedRows: RosterSummary['skippedRows'][number][] = [];
 
   for await (const raw of roster.rows) {
     rowsRead++;
@@ -107,7 +110,10 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
       else notesOmitted++;
     }
     if (out.kind === 'accepted') accepted++;
-    else if (out.kind === 'skipped') skipped[out.result]++;
+    else if (out.kind === 'skipped') {
+      skipped[out.result]++;
+      skippedRows.push({ rowNo: out.rowNo, result: out.result, occupation: out.occupation, ...(out.level ? { level: out.level } : {}) });
+    }
     else {
       rejectedRows++;
       for (const p of out.problems) {
@@ -118,7 +124,7 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
     }
   }
 
-  const summary: RosterSummary = { file, sha256, header: roster.header, rowsRead, accepted, rejectedRows, problems, rejectedByRule, skipped, notes, notesOmitted };
+  const summary: RosterSummary = { file, sha256, header: roster.header, rowsRead, accepted, rejectedRows, problems, rejectedByRule, skipped, skippedRows, notes, notesOmitted };
 
   return {
     summary,

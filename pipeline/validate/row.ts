@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { maskId, SkillcertError, type Problem } from '../errors.js';
 import { FIELD_LABELS, FORMULA_WITHOUT_RESULT, fieldLabel, type Field, type HeaderInfo, type RawCell, type RawRow } from '../ingest/types.js';
-import type { Result, Row } from '../record.js';
+import type { LevelCode, Result, Row } from '../record.js';
 import { validateDate } from './dates.js';
 import { DuplicateTracker } from './duplicates.js';
 import { checkCoverage, type Uncovered } from './fonts.js';
@@ -13,7 +13,7 @@ import { validateGender } from './gender.js';
 import { validateIdNumber } from './id-number.js';
 import { validateIdType } from './id-type.js';
 import { RowIssues, type Note } from './issues.js';
-import { validateLevel } from './level.js';
+import { parseLevel, validateLevel } from './level.js';
 import { checkNameCharacters, normaliseName } from './names.js';
 import { validateResult } from './result.js';
 import { ScopeIndex, type Scope } from './scope.js';
@@ -24,7 +24,15 @@ export type Skipped = Exclude<Result, '合格'>;
 export type RowOutcome =
   | { readonly kind: 'accepted'; readonly rowNo: number; readonly row: Row; readonly notes: readonly Note[] }
   | { readonly kind: 'rejected'; readonly rowNo: number; readonly problems: readonly Problem[]; readonly notes: readonly Note[] }
-  | { readonly kind: 'skipped'; readonly rowNo: number; readonly result: Skipped; readonly notes: readonly Note[] };
+  | {
+      readonly kind: 'skipped';
+      readonly rowNo: number;
+      readonly result: Skipped;
+      /** As written, for the counts by occupation × level × result (not validated: the row gets no certificate). */
+      readonly occupation: string;
+      readonly level?: LevelCode;
+      readonly notes: readonly Note[];
+    };
 
 export interface ValidateOptions {
   /** The organisation's registered scope (profile.scope). */
@@ -100,7 +108,13 @@ export class RowValidator {
           hasResult: h.columns.result !== undefined,
           hasAward: h.columns.award !== undefined,
         });
-    if (result !== undefined && result !== '合格') return { kind: 'skipped', rowNo, result, notes: issues.notes };
+    if (result !== undefined && result !== '合格') {
+      const level = parseLevel(trimAll(cells.level?.text ?? ''));
+      return {
+        kind: 'skipped', rowNo, result, occupation: trimAll(cells.occupation?.text ?? '').replace(/[（(].*$/u, ''),
+        ...(typeof level === 'number' ? { level } : {}), notes: issues.notes,
+      };
+    }
 
     // 姓名
     let name = cleanText(cells.name, L('name'), issues);
