@@ -1,0 +1,103 @@
+/**
+ * manifest.json: every file of the batch folder with its relative path, size and SHA-256, plus the batch
+ * id, profile id and creation time (passed in, never read from the clock here). Signed as
+ * manifest.json.jws (jws.ts). The manifest cannot list itself, its signature, or the archive that
+ * carries them; partial writes (`.tmp-*`) never belong to a bundle.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { SkillcertError } from '../errors.js';
+import { signDetached, type ManifestSigner } from './jws.js';
+import { writeAtomic } from './io.js';
+import { FILES } from './model.js';
+
+export const MANIFEST_FORMAT = 'skillcert-manifest/1';
+
+export interface ManifestEntry {
+  /** Relative to the batch folder, forward slashes. */
+  readonly path: string;
+  readonly size: number;
+  /** Lower-case hex. */
+  readonly sha256: string;
+}
+
+export interface Manifest {
+  readonly format: typeof MANIFEST_FORMAT;
+  readonly batchId: string;
+  readonly profileId: string;
+  /** ISO 8601, the run's time. */
+  readonly created: string;
+  readonly algorithm: 'SHA-256';
+  readonly files: readonly ManifestEntry[];
+}
+
+export interface ManifestMeta {
+  readonly batchId: string;
+  readonly profileId: string;
+  readonly created: Date;
+}
+
+/** Names the manifest never lists: itself and its signature (they travel next to it). */
+export const SELF = new Set<string>([FILES.manifest, FILES.signature]);
+
+/** Byte order of the UTF-8 paths: the same on every machine and locale. */
+export const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Regular files under `dir`, relative with forward slashes, in byte order; `exclude` holds relative paths. */
+export async function listFiles(dir: string, exclude: ReadonlySet<string> = new Set()): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    const entries = await readdir(join(dir, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const r = rel ? posix.join(rel, e.name) : e.name;
+      if (e.name.startsWith('.tmp-')) continue;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) { if (!exclude.has(r)) out.push(r); }
+      else {
+        throw new SkillcertError('E_IO', `the batch folder holds ${r}, which is not a regular file (a link or device); a bundle holds regular files only: remove it and run again`, { file: r });
+      }
+    }
+  };
+  await walk('');
+  return out.sort(byBytes);
+}
+
+export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file)) {
+    h.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  const st = await lstat(file);
+  if (st.size !== size) throw new SkillcertError('E_IO', `${file} changed while it was being hashed (${size} bytes read, ${st.size} on disk); run the bundle step again once nothing writes to the batch folder`);
+  return { size, sha256: h.digest('hex') };
+}
+
+export async function buildManifest(dir: string, meta: ManifestMeta, exclude: ReadonlySet<string> = new Set()): Promise<Manifest> {
+  const files: ManifestEntry[] = [];
+  for (const path of await listFiles(dir, new Set([...SELF, ...exclude]))) files.push({ path, ...(await hashFile(join(dir, path))) });
+  return { format: MANIFEST_FORMAT, batchId: meta.batchId, profileId: meta.profileId, created: meta.created.toISOString(), algorithm: 'SHA-256', files };
+}
+
+export const manifestBytes = (m: Manifest): Buffer => Buffer.from(`${JSON.stringify(m, null, 2)}\n`, 'utf8');
+
+/**
+ * Writes manifest.json (and manifest.json.jws when a signer is given; a stale signature is removed when
+ * not, so an unsigned manifest never sits beside an old signature). Returns the paths written.
+ */
+export async function writeManifest(dir: string, meta: ManifestMeta, signer?: ManifestSigner, exclude: ReadonlySet<string> = new Set()): Promise<{ manifest: Manifest; files: string[] }> {
+  const manifest = await buildManifest(dir, meta, exclude);
+  const bytes = manifestBytes(manifest);
+  await writeAtomic(join(dir, FILES.manifest), bytes);
+  const written = [FILES.manifest as string];
+  if (signer) {
+    await writeAtomic(join(dir, FILES.signature), `${signDetached(bytes, signer)}\n`);
+    written.push(FILES.signature);
+  } else {
+    await rm(join(dir, FILES.signature), { force: true });
+  }
+  return { manifest, files: written };
+}
