@@ -9,6 +9,11 @@ import { makeContext } from './context.js';
 import { SkillcertError } from './errors.js';
 import { makeLogger } from './log.js';
 import { preview } from './preview.js';
+import { progressFor } from './progress.js';
+import { runBatch, validateOnly } from './run.js';
+import { summarise } from './validate/index.js';
+import { verifyBundle } from './bundle/verify.js';
+import { readFileSync } from 'node:fs';
 
 const EXIT: Record<string, number> = { E_USAGE: 2 };
 
@@ -46,6 +51,77 @@ program
         process.stdout.write(`${r.style}: ${r.pdf}\npreview: ${r.png}\n`);
         for (const f of r.fonts) process.stdout.write(`font ${f.role} (${f.reference}): ${f.faces[0]!.file}${f.fallback ? '  [open fallback]' : ''}\n`);
       }
+    } catch (err) {
+      fail(err, Boolean(opts.json));
+    }
+  });
+
+program
+  .command('validate')
+  .description('read and validate a roster: print a summary and write the rejects workbook (numbers and renders nothing)')
+  .requiredOption('--roster <file>', 'roster workbook (.xlsx) or .csv')
+  .requiredOption('--profile <file>', 'organisation or competition profile JSON')
+  .option('--rejects <file>', 'rejects workbook to write (default output/<roster>-rejects.xlsx)')
+  .option('--issue-date <YYYY-MM-DD>', '发证日期 for rosters without that column')
+  .option('--json', 'print the summary as JSON')
+  .action(async (opts: { roster: string; profile: string; rejects?: string; issueDate?: string; json?: boolean }) => {
+    try {
+      const r = await validateOnly(context({ quiet: true }), opts);
+      const s = r.summary;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ok: true, rowsRead: s.rowsRead, accepted: s.accepted, rejectedRows: s.rejectedRows, rejectedByRule: s.rejectedByRule, skipped: s.skipped, problems: s.problems, rejects: r.rejects }, null, 2)}\n`);
+      } else process.stdout.write(`${summarise(s)}\nrejects workbook: ${r.rejects}\n`);
+    } catch (err) {
+      fail(err, Boolean(opts.json));
+    }
+  });
+
+program
+  .command('run')
+  .description('the batch: validate, number, render, stamp, sign and bundle a roster into one batch folder')
+  .requiredOption('--roster <file>', 'roster workbook (.xlsx) or .csv')
+  .requiredOption('--profile <file>', 'organisation or competition profile JSON')
+  .option('--out <dir>', 'output root (the batch folder goes inside)', 'output')
+  .option('--registry <path>', 'registry: a SQLite file (default <out>/registry.sqlite)')
+  .option('--photos <dir>', "the roster's photo folder (default <roster folder>/photos)")
+  .option('--issue-date <YYYY-MM-DD>', '发证日期 for rosters without that column')
+  .addOption(new Option('--workers <n>', 'worker threads (default: one per core; 0 = in this thread)').argParser(Number))
+  .option('--filing-material', 'also write the certificate-style filing material of 附件3')
+  .option('--operator <name>', 'who runs it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
+  .option('--quiet', 'no progress output')
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; workers?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
+    try {
+      const ctx = context(opts);
+      const r = await runBatch(ctx, { ...opts, progress: progressFor(ctx.log, opts.quiet || opts.json) });
+      const s = r.summary;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ok: true, batchId: r.batchId, dir: r.dir, registry: r.registry, archive: r.outputs.archive, issued: s.issued.length, rejected: s.rejected.length, skipped: s.skipped.length, files: r.outputs.files, warnings: r.outputs.warnings }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`batch ${r.batchId}: ${s.issued.length} issued, ${new Set(s.rejected.map((p) => p.rowNo)).size} rows rejected, ${s.skipped.length} skipped (${s.rowsRead} rows)\n`);
+        process.stdout.write(`  folder:   ${r.dir}\n  report:   ${r.dir}/report.txt\n  rejects:  ${r.dir}/rejects.xlsx\n  bundle:   ${r.outputs.archive ?? '(none)'}\n  registry: ${r.registry}\n`);
+        for (const w of r.outputs.warnings) process.stdout.write(`  warning [${w.kind}] due ${w.due}: ${w.message}\n`);
+      }
+    } catch (err) {
+      fail(err, Boolean(opts.json));
+    }
+  });
+
+program
+  .command('verify-bundle')
+  .description('check a filing bundle: the manifest signature and chain, every digest, no missing or extra file')
+  .argument('<archive>', 'the filing bundle (.zip)')
+  .requiredOption('--anchor <pem...>', 'trust anchor certificate(s) (PEM)')
+  .option('--json', 'print the checks as JSON')
+  .action(async (archive: string, opts: { anchor: string[]; json?: boolean }) => {
+    try {
+      const r = await verifyBundle(archive, opts.anchor.map((f) => readFileSync(f, 'utf8')));
+      if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else {
+        for (const c of r.checks) process.stdout.write(`${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.reason}${c.files?.length ? ` (${c.files.join(", ")})` : ""}\n`);
+        process.stdout.write(`${r.ok ? 'VALID' : 'INVALID'}: ${archive}\n`);
+      }
+      process.exitCode = r.ok ? 0 : 1;
     } catch (err) {
       fail(err, Boolean(opts.json));
     }

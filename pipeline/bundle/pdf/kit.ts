@@ -113,7 +113,12 @@ export class PdfKit {
     return this.measured(text, script, where).pieces;
   }
 
-  private split(text: string, script: Script, where: string): Piece[] {
+  private split(raw: string, script: Script, where: string): Piece[] {
+    // Receipts and tables quote what the rows said, including a name character no font has (the reason its row
+    // was rejected): such a character is written as its code point, never as a blank box.
+    const text = [...raw]
+      .map((ch) => (this.fonts.uncovered(ch, isCjk(ch) ? script.cjk : script.latin).length ? `[U+${ch.codePointAt(0)!.toString(16).toUpperCase()}]` : ch))
+      .join('');
     const out: Piece[] = [];
     let buf = '';
     let role: Role | undefined;

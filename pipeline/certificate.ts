@@ -1,0 +1,60 @@
+/**
+ * One certificate from a numbered record: render (template + overlay) → stamp (photo, steel seal, signed QR) →
+ * sign (PAdES, widget on the evaluation organisation's seal). Shared by the batch workers, the in-process batch
+ * and the after-issue commands (correct, reissue), so every path produces the same file.
+ */
+import { readFileSync } from 'node:fs';
+import type { FontSet } from './fonts/index.js';
+import { type Profile, profilePath } from './profile.js';
+import type { Numbered } from './record.js';
+import { printedFields, renderCertificate, type Reissue, type Template } from './render/index.js';
+import { type LoadedSigner, signPdf } from './sign/index.js';
+import { buildQrText, drawQr } from './stamp/index.js';
+
+export interface CertificateKit {
+  readonly profile: Profile;
+  readonly fonts: FontSet;
+  readonly template: Template;
+  readonly signer: LoadedSigner;
+  readonly steelPng?: Uint8Array;
+}
+
+/** Reads what is constant per organisation besides the template (the steel seal). */
+export function steelSeal(profile: Profile): Uint8Array | undefined {
+  return profile.seals.steel ? readFileSync(profilePath(profile, profile.seals.steel)) : undefined;
+}
+
+export interface ProduceOptions {
+  /** The run's clock: document dates and the claimed signing time. */
+  readonly now: Date;
+  readonly reissue?: Reissue;
+}
+
+export async function produceCertificate(kit: CertificateKit, rec: Numbered, photoJpeg: Uint8Array, opts: ProduceOptions): Promise<Uint8Array> {
+  const { profile, signer } = kit;
+  const qrText = buildQrText(
+    { number: rec.number, name: rec.name, idNo: rec.idNo, occupation: rec.occupation, job: rec.job, level: rec.level, issueDate: rec.issueDate, orgCode: profile.orgCode },
+    signer,
+    { verifyUrl: profile.verifyUrl },
+  );
+  const rendered = await renderCertificate(kit.template, kit.fonts, {
+    fields: printedFields(rec, opts.reissue),
+    photoJpeg,
+    ...(kit.steelPng ? { steelPng: kit.steelPng } : {}),
+    date: opts.now,
+    decorate: (page, boxes) => {
+      const qr = boxes.qr;
+      if (qr) drawQr(page, qrText, { x: qr.x, y: qr.y, size: Math.min(qr.width, qr.height) });
+    },
+  });
+  const seal = rendered.boxes['seal.evaluation'];
+  if (!seal) throw new RangeError(`the ${kit.template.sheet.id} sheet has no seal.evaluation box for the signature`);
+  return signPdf(rendered.bytes, signer, {
+    signingTime: opts.now,
+    reason: `职业技能等级证书 ${rec.number}`,
+    location: profile.name.zh,
+    name: signer.label,
+    widget: { pageIndex: 0, rect: [seal.x, seal.y, seal.x + seal.width, seal.y + seal.height] },
+    ...(profile.signer.tsaUrl ? { tsaUrl: profile.signer.tsaUrl } : {}),
+  });
+}
