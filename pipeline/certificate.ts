@@ -3,9 +3,8 @@
  * sign (PAdES, widget on the evaluation organisation's seal). Shared by the batch workers, the in-process batch
  * and the after-issue commands (correct, reissue), so every path produces the same file.
  */
-import { readFileSync } from 'node:fs';
 import type { FontSet } from './fonts/index.js';
-import { type Profile, profilePath } from './profile.js';
+import type { Profile } from './profile.js';
 import type { Numbered } from './record.js';
 import { printedFields, renderCertificate, type Reissue, type Template } from './render/index.js';
 import { type LoadedSigner, signPdf } from './sign/index.js';
@@ -16,12 +15,6 @@ export interface CertificateKit {
   readonly fonts: FontSet;
   readonly template: Template;
   readonly signer: LoadedSigner;
-  readonly steelPng?: Uint8Array;
-}
-
-/** Reads what is constant per organisation besides the template (the steel seal). */
-export function steelSeal(profile: Profile): Uint8Array | undefined {
-  return profile.seals.steel ? readFileSync(profilePath(profile, profile.seals.steel)) : undefined;
 }
 
 export interface ProduceOptions {
@@ -40,7 +33,6 @@ export async function produceCertificate(kit: CertificateKit, rec: Numbered, pho
   const rendered = await renderCertificate(kit.template, kit.fonts, {
     fields: printedFields(rec, opts.reissue),
     photoJpeg,
-    ...(kit.steelPng ? { steelPng: kit.steelPng } : {}),
     date: opts.now,
     decorate: (page, boxes) => {
       const qr = boxes.qr;

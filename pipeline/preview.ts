@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
-import { loadProfile, profilePath } from './profile.js';
+import { loadProfile } from './profile.js';
 import type { IdTypeCode, LevelCode, Numbered } from './record.js';
 import { buildTemplate, launchBrowser, printedFields, renderCertificate } from './render/index.js';
 import type { Context } from './context.js';
@@ -55,7 +55,6 @@ export async function preview(ctx: Context, opts: { record: string; profile: str
     const rendered = await renderCertificate(template, fonts, {
       fields: printedFields(rec, r.reissue),
       ...(r.photo ? { photoJpeg: readFileSync(resolve(dirname(recordFile), r.photo)) } : {}),
-      ...(profile.seals.steel && r.photo ? { steelPng: readFileSync(profilePath(profile, profile.seals.steel)) } : {}),
       date: ctx.now,
     });
     mkdirSync(opts.out, { recursive: true });

@@ -14,7 +14,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BatchSummary, IssuedCertificate, SkippedRow } from './batch.js';
 import { writeBatchOutputs, type BatchOutputs } from './bundle/index.js';
-import { steelSeal } from './certificate.js';
 import type { Context } from './context.js';
 import { maskId, type Problem, SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
@@ -150,8 +149,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       await browser.close();
     }
     tTemplate = performance.now();
-    const steel = steelSeal(profile);
-    pool = await Pool.start({ profilePath: profile.path, templateBytes, p12, password, ...(steel ? { steelPng: steel } : {}) }, opts.workers ?? Pool.defaultSize());
+    pool = await Pool.start({ profilePath: profile.path, templateBytes, p12, password }, opts.workers ?? Pool.defaultSize());
 
     // 3. number in roster order, render + sign in parallel, record each signed file.
     progress.start(rs.accepted);

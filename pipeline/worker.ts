@@ -19,7 +19,6 @@ export interface WorkerInit {
   readonly templateBytes: Uint8Array;
   readonly p12: Uint8Array;
   readonly password: string;
-  readonly steelPng?: Uint8Array;
 }
 
 export interface Job {
@@ -43,7 +42,6 @@ export function makeKit(init: WorkerInit): CertificateKit {
     fonts: FontSet.load(),
     template: { sheet: loadSheet(profile.styleId), profile, bytes: init.templateBytes, placed: [] },
     signer: loadSigner({ p12: init.p12, password: init.password, source: profile.signer.p12 }),
-    ...(init.steelPng ? { steelPng: init.steelPng } : {}),
   };
 }
 

@@ -112,31 +112,53 @@ await organisationRoster(`${ROSTERS}/jingdian-maintenance-2026-11.xlsx`, 'jd',
   '2026-11-20', true);
 await photo(join(PHOTOS, 'jd-bad-01.jpg'), 77);
 
-// 3. A competition committee's winners in the Sichuan 申报汇总表 layout (seed 001), no 发证日期 column.
-const winners: [string, '男' | '女', string, string, string, string, string, string][] = [
-  ['杨帆', '男', '110105', '19970114', '北京精密机械有限公司', '车工（数控车工）', '二级/技师', '金奖/第一名'],
-  ['黄丽娟', '女', '110106', '19990302', '北京工业技师学院', '车工（数控车工）', '三级/高级工', '银奖/第二名'],
-  ['热依汗古丽·艾合买提', '女', '110108', '20010927', '北京工业技师学院', '车工（数控车工）', '三级/高级工', '铜奖/第三名'],
-  ['马超', '男', '110102', '19950506', '北京精密机械有限公司', '铣工（数控铣工）', '二级/技师', '一等奖/第一名'],
-  ['林小雨', '女', '110107', '20000818', '北京智能制造职业技能培训学校', '铣工（数控铣工）', '三级/高级工', '二等奖/第二名'],
-  ['郑浩然', '男', '110104', '19981212', '北京工业技师学院', '铣工（数控铣工）', '三级/高级工', '三等奖/第三名'],
-  ['欧阳晓', '男', '110108', '19960606', '北京航天数控有限公司', '铣工（数控铣工）', '三级/高级工', '优秀奖'],
-  ['钱多多', '女', '110105', '20020202', '北京工业技师学院', '车工（数控车工）', '三级/高级工', '优秀奖'],
+// 3. A Beijing municipal competition (seed 000): the committee's 取证名册 with 奖牌类别/名次 and 发证日期.
+const winners: [string, '男' | '女', string, string, string, string, string, string, string][] = [
+  ['杨帆', '男', '110105', '19970114', '北京精密机械有限公司', '车工', '数控车工', '二级/技师', '一等奖/第一名'],
+  ['黄丽娟', '女', '110106', '19990302', '北京工业技师学院', '车工', '数控车工', '三级/高级工', '二等奖/第二名'],
+  ['热依汗古丽·艾合买提', '女', '110108', '20010927', '北京工业技师学院', '车工', '数控车工', '三级/高级工', '三等奖/第三名'],
+  ['马超', '男', '110102', '19950506', '北京精密机械有限公司', '铣工', '数控铣工', '二级/技师', '一等奖/第一名'],
+  ['林小雨', '女', '110107', '20000818', '北京智能制造职业技能培训学校', '铣工', '数控铣工', '三级/高级工', '二等奖/第二名'],
+  ['郑浩然', '男', '110104', '19981212', '北京工业技师学院', '铣工', '数控铣工', '三级/高级工', '三等奖/第三名'],
 ];
+const d = excelDate('2026-11-20');
 const crows: CellInput[][] = [
-  ['四川省省级职业技能竞赛获奖选手获取职业证书申报汇总表'],
-  ['大赛名称：2026年北京市数控技能大赛'],
-  ['大赛牵头主办单位名称（盖章）：2026年北京市数控技能大赛组委会', undefined, undefined, undefined, '单位地址：北京市朝阳区惠新东街3号', undefined, undefined, '联系电话：010-64978614'],
-  ['大赛牵头主办单位负责人：王东', undefined, undefined, undefined, '经办人：杨坤', undefined, undefined, '制表日期：2026年11月20日'],
-  ['序号', '姓名', '性别', '身份证', '工作单位', '申报职业（工种）', '申报等级', '竞赛类别', '奖牌类别/名次'],
+  ['北京市职业技能竞赛取证名册'],
+  ['竞赛名称：2026年北京市数控技能大赛'],
+  ['序号', '姓名', '性别', '证件类型', '证件号码', '工作单位', '职业名称', '工种/职业方向', '职业技能等级', '奖牌类别/名次', '照片', '发证日期'],
 ];
-for (const [i, [name, gender, region, birth, employer, occ, level, award]] of winners.entries()) {
-  await photo(join(PHOTOS, `cnc-${String(i + 1).padStart(3, '0')}.jpg`), 200 + i);
-  crows.push([i + 1, name, gender, personId(region, birth, i + 1, gender), employer, occ, level, '市级一类', award]);
+for (const [i, [name, gender, region, birth, employer, occ, job, level, award]] of winners.entries()) {
+  const photoName = `cnc-${String(i + 1).padStart(3, '0')}.jpg`;
+  await photo(join(PHOTOS, photoName), 200 + i);
+  crows.push([i + 1, name, gender, '居民身份证', personId(region, birth, i + 1, gender), employer, occ, job, level, award, photoName, d]);
 }
-crows.push([9, '贾某', '男', personId('110101', '19990909', 9, '男'), '北京精密机械有限公司', '钳工（装配钳工）', '三级/高级工', '市级一类', '优秀奖']);
-crows.push(['备注：1.申报等级是指参赛人员申请的职业证书等级。'], ['      2.竞赛类别是指省级一类、省级二类。'], ['      3.奖牌类别/名次，如：金奖/第一名或一等奖/第一名']);
-await writeWorkbook(`${ROSTERS}/competition-cnc-2026.xlsx`, [{ name: '申报汇总表', rows: crows }]);
+// A project outside the competition's authorisation (一赛一授权): rejected.
+crows.push([7, '贾志新', '男', '居民身份证', personId('110101', '19990909', 7, '男'), '北京精密机械有限公司', '钳工', '装配钳工', '三级/高级工', '优秀奖', 'cnc-007.jpg', d]);
+await photo(join(PHOTOS, 'cnc-007.jpg'), 207);
+await writeWorkbook(`${ROSTERS}/competition-cnc-2026.xlsx`, [{ name: '取证名册', rows: crows }]);
+
+// 4. A Sichuan provincial competition (seed 001) in its 申报汇总表 layout: header block, fixed columns, no 发证日期.
+const sichuan: [string, '男' | '女', string, string, string, string, string, string][] = [
+  ['李明轩', '男', '510104', '19960314', '四川建工集团有限公司', '焊工（电焊工）', '二级/技师', '金奖/第一名'],
+  ['王雪梅', '女', '510105', '19980702', '成都工业职业技术学院', '焊工（电焊工）', '三级/高级工', '银奖/第二名'],
+  ['扎西多吉', '男', '513321', '19970923', '四川甘孜州建设有限公司', '焊工（电焊工）', '三级/高级工', '铜奖/第三名'],
+  ['吉克阿依', '女', '513401', '20000411', '凉山州技师学院', '焊工（气焊工）', '三级/高级工', '优秀奖'],
+  ['周杰', '男', '510106', '19950101', '四川建工集团有限公司', '焊工（气焊工）', '二级/技师', '金奖/第一名'],
+];
+const srows: CellInput[][] = [
+  ['四川省省级职业技能竞赛获奖选手获取职业证书申报汇总表'],
+  ['大赛名称：2026年四川技能大赛焊接赛项'],
+  ['大赛牵头主办单位名称（盖章）：四川省焊接协会', undefined, undefined, undefined, '单位地址：成都市人民中路一段东二巷18号', undefined, undefined, '联系电话：028-86712192'],
+  ['大赛牵头主办单位负责人：王东', undefined, undefined, undefined, '经办人：杨坤', undefined, undefined, '制表日期：2026年11月20日'],
+  ['序号', '姓名', '性别', '身份证', '工作单位', '申报职业（工种）', '申报等级', '竞赛类别', '奖牌类别/名次', '照片'],
+];
+for (const [i, [name, gender, region, birth, employer, occ, level, award]] of sichuan.entries()) {
+  const photoName = `sc-${String(i + 1).padStart(3, '0')}.jpg`;
+  await photo(join(PHOTOS, photoName), 300 + i);
+  srows.push([i + 1, name, gender, personId(region, birth, i + 1, gender), employer, occ, level, '省级一类', award, photoName]);
+}
+srows.push([6], [7], ['备注：1.申报等级是指参赛人员申请的职业证书等级。'], ['      2.竞赛类别是指省级一类、省级二类。'], ['      3.奖牌类别/名次，如：金奖/第一名或一等奖/第一名']);
+await writeWorkbook(`${ROSTERS}/sichuan-welding-2026.xlsx`, [{ name: '申报汇总表', rows: srows }]);
 
 // Seals: clearly marked demo seals (演示章) drawn from SVG; nobody can take them for real ones.
 const seals: [string, string, Parameters<typeof makeDemoSeal>[1]][] = [
@@ -145,6 +167,7 @@ const seals: [string, string, Parameters<typeof makeDemoSeal>[1]][] = [
   ['jingdian-maintenance', '北京京电设备检修有限公司', { diameterMm: 36 }],
   ['jingdian-branch', '京电能源集团有限公司北京分公司', { diameterMm: 36 }],
   ['competition-cnc-2026', '北京市职业技能鉴定管理中心竞赛专用章', {}],
+  ['sichuan-welding-2026', '四川省职业技能鉴定指导中心代章', {}],
 ];
 for (const [file, text, opts] of seals) writeFileSync(`fixtures/seals/${file}.png`, await makeDemoSeal(text, opts));
 console.log('fixtures written: fixtures/rosters/*.xlsx, fixtures/rosters/photos/*.jpg, fixtures/seals/*.png');

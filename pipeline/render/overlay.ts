@@ -11,14 +11,13 @@ import { assertCovered, layoutText, type PlacedText } from './layout.js';
 import { assertNoForbiddenWords } from './lint.js';
 import { fontkitAdapter, rememberFace } from './pdf-fonts.js';
 import { PT_PER_MM } from './sheet.js';
-import { boxToPdf, fillText, type PdfRect, type Template, templateScope } from './template.js';
+import { drawStencil, hasStencil } from './seal.js';
+import { boxToPdf, fillText, type PdfRect, STEEL_SEAL, type Template, templateScope } from './template.js';
 
 export interface OverlayInput {
   readonly fields: PrintedFields;
   /** The photo as JPEG bytes, already checked and cropped to the box (stamp stage); absent: an empty photo box. */
   readonly photoJpeg?: Uint8Array;
-  /** The steel seal as PNG bytes, printed over the photo when the profile has one. */
-  readonly steelPng?: Uint8Array;
   /** Draws what other stages own (the QR code) into the sheet's boxes, in PDF points. */
   readonly decorate?: (page: PDFPage, boxes: Readonly<Record<string, PdfRect>>) => void | Promise<void>;
   /** Document dates, from the run's clock (never read here). */
@@ -90,8 +89,9 @@ export async function renderCertificate(t: Template, fonts: FontSet, input: Over
       page.drawRectangle({ ...photo, borderWidth: 0.4, borderColor: rgb(0.6, 0.6, 0.6) });
     }
   }
+  // 第十条: the steel seal may be printed over the photo; the template carries it when the profile has one.
   const steel = boxes['seal.steel'];
-  if (steel && input.steelPng) page.drawImage(await doc.embedPng(input.steelPng), { ...steel, opacity: 0.55 });
+  if (steel && input.photoJpeg && hasStencil(page, STEEL_SEAL)) drawStencil(page, STEEL_SEAL, steel);
   if (input.decorate) await input.decorate(page, boxes);
   doc.setCreationDate(input.date);
   doc.setModificationDate(input.date);

@@ -13,6 +13,8 @@ import { TEMPLATES_DIR } from '../paths.js';
 import { type Profile, profilePath } from '../profile.js';
 import type { BrowserHandle } from './browser.js';
 import { assertCovered, layoutText, type PlacedText } from './layout.js';
+import { useNativeDeflate } from './pdf-native.js';
+import { addStencil, drawStencil, sealStencil } from './seal.js';
 import { assertNoForbiddenWords } from './lint.js';
 import { type ImageElement, loadSheet, MM_PER_PT, PT_PER_MM, type Sheet, type TextElement } from './sheet.js';
 
@@ -25,6 +27,12 @@ export interface TemplateScope {
 export function templateScope(p: Profile): TemplateScope {
   return { org: p.name, ...(p.branch ? { branch: p.branch.name } : {}) };
 }
+
+useNativeDeflate();
+
+/** The steel seal's resource name in the template, drawn by each certificate over its photo (第十条). */
+export const STEEL_SEAL = 'SkSteel';
+const STEEL_OPACITY = 0.5;
 
 const hbs = Handlebars.create();
 hbs.registerPartial('frame', readFileSync(join(TEMPLATES_DIR, 'partials', 'frame.hbs'), 'utf8'));
@@ -129,21 +137,28 @@ export async function buildTemplate(profile: Profile, fonts: FontSet, browser: B
   const top = printed.y + printed.height;
   pdfPage.setMediaBox(0, top - h, w, h);
   pdfPage.setCropBox(0, top - h, w, h);
-  for (const img of sheet.images.filter((i) => i.kind === 'seal')) {
+  // Seals as one-colour stencils (seal.ts). The steel seal is only added to the resources: each certificate draws
+  // it over its photo.
+  for (const img of sheet.images.filter((i) => i.kind === 'seal' || i.kind === 'steel')) {
     const file = sealFile(profile, img);
     if (!file) {
       if (img.optional) continue;
       throw new SkillcertError('E_PROFILE', `${source}: the sheet places ${img.id} but the profile has no such seal (第十条)`, { field: img.id });
     }
-    let png;
+    let png: Uint8Array;
     try {
-      png = await doc.embedPng(readFileSync(file));
+      png = readFileSync(file);
     } catch (err) {
-      throw new SkillcertError('E_PROFILE', `${source}: seal ${file} is not a readable PNG: ${(err as Error).message}`, { field: img.id }, { cause: err });
+      throw new SkillcertError('E_PROFILE', `${source}: cannot read seal ${file}: ${(err as Error).message}`, { field: img.id }, { cause: err });
     }
-    const box = boxToPdf(img, top);
-    const s = Math.min(box.width / png.width, box.height / png.height);
-    pdfPage.drawImage(png, { x: box.x + (box.width - png.width * s) / 2, y: box.y + (box.height - png.height * s) / 2, width: png.width * s, height: png.height * s });
+    const stencil = await sealStencil(png, img.w, img.h, file);
+    if (img.kind === 'steel') {
+      addStencil(doc, pdfPage, STEEL_SEAL, stencil, STEEL_OPACITY);
+    } else {
+      const name = `Sk${img.id.replace(/[^A-Za-z0-9]/g, '')}`;
+      addStencil(doc, pdfPage, name, stencil);
+      drawStencil(pdfPage, name, boxToPdf(img, top));
+    }
   }
   doc.setTitle('职业技能等级证书 Certificate of Occupational Skill Level');
   doc.setProducer('skillcert');

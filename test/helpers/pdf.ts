@@ -67,7 +67,8 @@ export interface ImageBox { readonly x: number; readonly y: number; readonly w: 
 export function imageBoxes(pdf: string | Uint8Array): ImageBox[] {
   const xml = execFileSync('mutool', ['trace', toFile(pdf)], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
   const out: ImageBox[] = [];
-  for (const m of xml.matchAll(/<fill_image [^>]*transform="([^"]+)" width="(\d+)" height="(\d+)"/g)) {
+  // fill_image: pictures (the photo); fill_image_mask: one-colour stencils (the seals)
+  for (const m of xml.matchAll(/<fill_image(?:_mask)? [^>]*transform="([^"]+)"[^>]* width="(\d+)" height="(\d+)"/g)) {
     const [a, , , d, e, f] = m[1]!.split(' ').map(Number) as [number, number, number, number, number, number];
     out.push({ x: e * MM, y: f * MM, w: a * MM, h: d * MM, px: Number(m[2]), py: Number(m[3]) });
   }

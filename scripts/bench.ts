@@ -1,0 +1,91 @@
+/**
+ * `npm run bench -- --count N [--workers W] [--keep]`: a synthetic roster of N people with photos, the full
+ * batch (ingest → validate → number → render → stamp → sign → bundle) into a temporary folder, then one line
+ * each: certificates per second end to end, mean bytes per certificate, peak RSS; the last line `certs/s=<n>`.
+ * Photos: 100 distinct JPEG files shared round-robin by the rows (each row's photo is still decoded, checked and
+ * resized, as in a real batch).
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import ExcelJS from 'exceljs';
+import sharp from 'sharp';
+import { makeContext } from '../pipeline/context.js';
+import { makeLogger } from '../pipeline/log.js';
+import { FIXTURES_DIR } from '../pipeline/paths.js';
+import { runBatch } from '../pipeline/run.js';
+
+const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, keep: { type: 'boolean', default: false } } });
+const count = Number(values.count);
+if (!Number.isInteger(count) || count < 1) throw new Error(`Expected --count as a whole number ≥ 1 but received ${values.count}`);
+
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+function residentId(i: number): string {
+  const birth = new Date(Date.UTC(1970, 0, 1) + (i % 12000) * 86400000 * 1.7);
+  const ymd = birth.toISOString().slice(0, 10).replace(/-/g, '');
+  const region = ['110101', '110102', '110105', '110106', '110108'][i % 5]!;
+  const first17 = `${region}${ymd}${String(Math.floor(i / 12000) * 10 + (i % 10)).padStart(3, '0')}`;
+  const sum = [...first17].reduce((s, d, k) => s + Number(d) * WEIGHTS[k]!, 0);
+  return first17 + '10X98765432'[sum % 11];
+}
+
+const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
+const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲芬芳燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽';
+const OCCUPATIONS: [string, number[]][] = [['电工', [3, 4, 5]], ['育婴员', [3, 4, 5]], ['中式烹调师', [3, 4, 5]], ['计算机程序设计员', [2, 3, 4]]];
+const LEVEL = ['', '一级/高级技师', '二级/技师', '三级/高级工', '四级/中级工', '五级/初级工'];
+
+const work = mkdtempSync(join(tmpdir(), 'skillcert-bench-'));
+const photos = join(work, 'photos');
+const log = makeLogger('warn');
+try {
+  // Photos: head-and-shoulders silhouettes on white, as a studio would send (~400 × 520 px JPEG).
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(photos);
+  for (let p = 0; p < 100; p++) {
+    const hue = (p * 37) % 360;
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="520"><rect width="400" height="520" fill="#fff"/><ellipse cx="200" cy="195" rx="84" ry="102" fill="hsl(${(hue + 20) % 360},35%,72%)"/><path d="M 60 520 Q 70 335 200 325 Q 330 335 340 520 Z" fill="hsl(${hue},45%,30%)"/></svg>`;
+    await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(join(photos, `p${p}.jpg`));
+  }
+  // The roster, streamed (20,000 rows would not fit a sane memory budget as one workbook object).
+  const roster = join(work, 'roster.xlsx');
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: roster, useSharedStrings: true });
+  const ws = wb.addWorksheet('认定结果');
+  ws.addRow(['序号', '姓名', '性别', '证件类型', '证件号码', '工作单位', '职业名称', '工种/职业方向', '职业技能等级', '认定结果', '照片', '发证日期']).commit();
+  for (let i = 0; i < count; i++) {
+    const [occ, levels] = OCCUPATIONS[i % OCCUPATIONS.length]!;
+    const name = SURNAMES[i % SURNAMES.length]! + GIVEN[(i * 7) % GIVEN.length]! + (i % 3 ? GIVEN[(i * 13) % GIVEN.length]! : '');
+    ws.addRow([i + 1, name, i % 2 ? '男' : '女', '201', residentId(i), '北京城建集团有限公司', occ, '', LEVEL[levels[i % levels.length]!], '合格', `p${i % 100}.jpg`, '2026-11-20']).commit();
+  }
+  await wb.commit();
+  // A bench organisation: the haidian fixture with a blank-stock range large enough for any count.
+  const profile = join(work, 'profile.json');
+  const fx = (p: string) => join(FIXTURES_DIR, p);
+  writeFileSync(profile, JSON.stringify({
+    id: 'bench-org', kind: 'organisation',
+    name: { zh: '北京市海淀区启航职业技能培训学校', en: 'Beijing Haidian Qihang Vocational Skills Training School' },
+    category: 'S', orgCode: '0000', numbering: { rule: 'beijing', district: '08', serial: '4012' },
+    seals: { evaluation: fx('seals/haidian-qihang.png'), steel: fx('seals/steel-haidian-qihang.png') },
+    signer: { p12: fx('signer/generated/org.p12'), passwordFile: fx('signer/generated/password.txt'), trustAnchors: [fx('signer/generated/root-ca.pem')] },
+    scope: OCCUPATIONS.map(([occupation, levels]) => ({ occupation, jobs: [], levels })),
+    stock: { from: 10000000, to: 99999999, digits: 8 },
+  }));
+
+  const ctx = makeContext({ now: new Date('2026-11-20T10:00:00+08:00'), log, operator: 'bench' });
+  const t0 = performance.now();
+  const r = await runBatch(ctx, { roster, profile, out: join(work, 'out'), photos, ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}) });
+  const seconds = (performance.now() - t0) / 1000;
+  const issued = r.summary.issued.length;
+  if (issued !== count) throw new Error(`bench: expected ${count} certificates but ${issued} were issued (${r.summary.rejected.length} problems: ${r.summary.rejected.slice(0, 3).map((p) => p.message).join('; ')})`);
+  const dir = join(r.dir, 'certificates');
+  const bytes = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+  const rate = issued / seconds;
+  process.stdout.write(`certificates ${issued} in ${seconds.toFixed(1)} s end to end (roster to signed files, tables and bundle): ${rate.toFixed(1)} certificates/s\n`);
+  process.stdout.write(`mean size ${Math.round(bytes / issued)} bytes per certificate\n`);
+  process.stdout.write(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (main thread and workers)\n`);
+  process.stdout.write(`timings ${JSON.stringify(r.summary.timings)}\n`);
+  process.stdout.write(`certs/s=${rate.toFixed(1)}\n`);
+} finally {
+  if (values.keep) process.stderr.write(`kept ${work}\n`);
+  else rmSync(work, { recursive: true, force: true });
+}
