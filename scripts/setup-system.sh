@@ -13,6 +13,7 @@ declare -A probe=(
   [zbar-tools]=/usr/bin/zbarimg
   [mupdf-tools]=/usr/bin/mutool
   [openssl]=/usr/bin/openssl
+  [libnss3-tools]=/usr/bin/certutil
   [sqlite3]=/usr/bin/sqlite3
 )
 missing=()

@@ -1,0 +1,111 @@
+/**
+ * Demo seals for fixtures and the demo run: a round red seal (organisation name on the upper arc, a
+ * five-pointed star, and the word 演示章 so that nobody takes it for a real one), or a steel-seal variant
+ * (grey, embossed look, semi-transparent) for printing over the photo. Drawn as SVG, rasterised by sharp
+ * (librsvg) to a PNG with transparency. librsvg has no <textPath>, so each character is placed and
+ * rotated on the arc by hand.
+ */
+import sharp from 'sharp';
+import forbiddenWords from '../data/forbidden-words.json' with { type: 'json' };
+import { SkillcertError } from '../errors.js';
+
+export interface DemoSealOptions {
+  /** 'ink' (red, the default) or 'steel' (grey embossed look). */
+  readonly variant?: 'ink' | 'steel';
+  /** Diameter; default 40 mm. */
+  readonly diameterMm?: number;
+  /** Default 300 dpi (40 mm → 472 px). */
+  readonly dpi?: number;
+  /** The horizontal line under the star; default 演示章 (demo seal). */
+  readonly subtitle?: string;
+  /** Ink colour of the 'ink' variant; default seal red #d7000f. */
+  readonly colour?: string;
+  /** Font family list for the characters; default Noto Serif CJK SC (宋体-like, as official seals use). */
+  readonly fontFamily?: string;
+}
+
+/** 第七条 (seed 002): words that must not appear on a certificate — the seal is on the certificate too. */
+const FORBIDDEN: readonly string[] = forbiddenWords.words;
+
+const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Builds the seal's SVG (exported for inspection and tests). */
+export function demoSealSvg(text: string, opts: DemoSealOptions = {}): string {
+  const name = [...text.trim()];
+  if (name.length === 0) throw new RangeError('Expected the organisation name for the seal but received an empty string');
+  if (name.length > 40) throw new RangeError(`Expected at most 40 characters on the seal arc but received ${name.length}`);
+  for (const word of FORBIDDEN) {
+    for (const [where, s] of [['seal text', text], ['seal subtitle', opts.subtitle ?? '']] as const) {
+      if (s.includes(word)) throw new SkillcertError('E_LINT', `the ${where} "${s}" contains the forbidden word "${word}" (第七条); change the text`, { field: 'seal' });
+    }
+  }
+  const dpi = opts.dpi ?? 300;
+  const D = Math.round(((opts.diameterMm ?? 40) / 25.4) * dpi);
+  const c = D / 2;
+  const ring = D * 0.035; // ~1.4 mm at 40 mm
+  const R = c - ring / 2 - 1;
+  const subtitle = opts.subtitle ?? '演示章';
+  const font = opts.fontFamily ?? "'Noto Serif CJK SC', 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', serif";
+
+  // Arc: up to 240° for long names; characters sized to the arc, at most 0.12 D.
+  const n = name.length;
+  const rText = R - ring - D * 0.03;
+  const span = Math.min(240, Math.max(60, n * 24)) * (Math.PI / 180);
+  const step = n > 1 ? span / (n - 1) : 0;
+  const size = Math.min(D * 0.115, n > 1 ? rText * step * 0.9 : D * 0.115);
+  const baseR = rText - size * 0.95; // baseline radius: the glyph's top stays inside rText
+  const chars = name
+    .map((ch, i) => {
+      const a = -span / 2 + i * step; // 0 = top, clockwise
+      const x = c + baseR * Math.sin(a);
+      const y = c - baseR * Math.cos(a);
+      return `<text x="0" y="0" transform="translate(${x.toFixed(2)} ${y.toFixed(2)}) rotate(${((a * 180) / Math.PI).toFixed(3)})">${escapeXml(ch)}</text>`;
+    })
+    .join('');
+
+  const starR = D * 0.15;
+  const star = Array.from({ length: 10 }, (_, i) => {
+    const r = i % 2 === 0 ? starR : starR * 0.382;
+    const a = (i * Math.PI) / 5;
+    return `${(c + r * Math.sin(a)).toFixed(2)},${(c - r * Math.cos(a)).toFixed(2)}`;
+  }).join(' ');
+  const subSize = D * 0.085;
+  const design = (colour: string) =>
+    `<g fill="${colour}" stroke="none" font-family="${escapeXml(font)}" font-weight="bold" font-size="${size.toFixed(2)}" text-anchor="middle">` +
+    `<circle cx="${c}" cy="${c}" r="${R.toFixed(2)}" fill="none" stroke="${colour}" stroke-width="${ring.toFixed(2)}"/>` +
+    chars +
+    `<polygon points="${star}"/>` +
+    `<text x="${c}" y="${(c + D * 0.3).toFixed(2)}" font-size="${subSize.toFixed(2)}">${escapeXml(subtitle)}</text>` +
+    `</g>`;
+
+  let body: string;
+  if ((opts.variant ?? 'ink') === 'steel') {
+    // Embossed look: a light edge up-left, a dark edge down-right, a faint grey face.
+    const d = Math.max(1, D * 0.004);
+    body =
+      `<g opacity="0.55" transform="translate(${-d} ${-d})">${design('#ffffff')}</g>` +
+      `<g opacity="0.45" transform="translate(${d} ${d})">${design('#3c3c3c')}</g>` +
+      `<g opacity="0.22">${design('#8c8c8c')}</g>`;
+  } else {
+    body = `<g opacity="0.92">${design(opts.colour ?? '#d7000f')}</g>`;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${D}" height="${D}" viewBox="0 0 ${D} ${D}">${body}</svg>`;
+}
+
+/**
+ * The seal as a PNG with transparency, `diameterMm` at `dpi` (default 40 mm at 300 dpi = 472 × 472 px).
+ * The ink variant is one flat colour with the shape in the alpha channel only: pdf-lib stores colour and
+ * alpha as two images, and a flat colour plane compresses to almost nothing (a certificate ~24 KB smaller).
+ */
+export async function makeDemoSeal(text: string, opts: DemoSealOptions = {}): Promise<Buffer> {
+  const svg = demoSealSvg(text, opts);
+  const dpi = opts.dpi ?? 300;
+  const rendered = sharp(Buffer.from(svg), { density: 72 });
+  if ((opts.variant ?? 'ink') === 'steel') return rendered.png({ compressionLevel: 9 }).withMetadata({ density: dpi }).toBuffer();
+  const { data: alpha, info } = await rendered.ensureAlpha().extractChannel(3).raw().toBuffer({ resolveWithObject: true });
+  return sharp({ create: { width: info.width, height: info.height, channels: 3, background: opts.colour ?? '#d7000f' } })
+    .joinChannel(alpha, { raw: { width: info.width, height: info.height, channels: 1 } })
+    .png({ compressionLevel: 9 })
+    .withMetadata({ density: dpi })
+    .toBuffer();
+}

@@ -1,0 +1,210 @@
+/**
+ * The holder's photo (SPEC §3, 第八条): JPEG or PNG from the roster's photo folder, auto-oriented, decoded
+ * under a pixel limit, a colour photo on a white background, made into a 30 mm × 30 mm square at 300 dpi
+ * or better. Every failure is a Problem-like value for the row — never an exception, never a crashed run.
+ */
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, win32 } from 'node:path';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Problem } from '../errors.js';
+
+export type PhotoProblem = Omit<Problem, 'rowNo'> & { readonly field: '照片' };
+
+export interface PreparedPhoto {
+  /** Baseline JPEG, sRGB, square. */
+  readonly jpeg: Buffer;
+  readonly sizePx: number;
+  /** Effective resolution when printed at 30 mm. */
+  readonly dpi: number;
+  readonly source: { readonly format: 'jpeg' | 'png'; readonly width: number; readonly height: number; readonly orientation?: number };
+  /** Fraction of the sampled border that is near-white (0-1). */
+  readonly whiteBorder: number;
+}
+
+export type PhotoResult = { readonly ok: true; readonly photo: PreparedPhoto } | { readonly ok: false; readonly problem: PhotoProblem };
+
+export interface PhotoOptions {
+  /** Output edge in pixels; default 360 (305 dpi at 30 mm); at least 354 (300 dpi). */
+  readonly sizePx?: number;
+  /** Printed edge in mm; default 30. */
+  readonly sizeMm?: number;
+  /** Minimum print resolution; default 300 dpi. */
+  readonly minDpi?: number;
+  /** Largest source in pixels (decompression bombs); default 40 million. */
+  readonly maxInputPixels?: number;
+  /** Largest source file; default 20 MB. */
+  readonly maxFileBytes?: number;
+  /** JPEG quality; default 85. */
+  readonly quality?: number;
+  /**
+   * contain (default): the whole photo fits the square on white — the background is white, so the margins
+   * vanish and no part of the face is ever cut; cover: fills the square, cropping from the top down.
+   */
+  readonly fit?: 'contain' | 'cover';
+  /** Share of near-white border pixels needed; default 0.85. */
+  readonly minWhiteBorder?: number;
+}
+
+const megapixels = (n: number) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)} MP` : `${n}-pixel`);
+
+const problem = (rule: string, value: string | undefined, message: string): PhotoResult => ({
+  ok: false,
+  problem: { field: '照片', rule, ...(value !== undefined ? { value } : {}), message },
+});
+
+/**
+ * Resolves a roster's photo name inside the photo folder only: no absolute paths, no `..`, no symbolic
+ * link that leads outside the folder.
+ */
+export async function resolvePhotoPath(photoDir: string, name: string | undefined): Promise<{ ok: true; path: string } | { ok: false; problem: PhotoProblem }> {
+  const fail = (rule: string, message: string) => problem(rule, name, message) as { ok: false; problem: PhotoProblem };
+  if (name === undefined || name.trim() === '') return fail('photo.missing', '照片 is empty: give the photo file name (JPEG or PNG) in the 照片 column');
+  if (name.includes('\0')) return fail('photo.path', '照片 contains a NUL character; give a plain file name');
+  if (isAbsolute(name) || win32.isAbsolute(name)) return fail('photo.path', `照片 "${name}" is an absolute path; give a file name inside the roster's photo folder`);
+  if (name.split(/[\\/]+/).includes('..')) return fail('photo.path', `照片 "${name}" leads out of the roster's photo folder (".."); give a file name inside it`);
+  let dir: string;
+  try {
+    dir = await realpath(photoDir);
+  } catch {
+    return fail('photo.missing', `the photo folder ${photoDir} does not exist`);
+  }
+  const target = resolve(dir, name);
+  let real: string;
+  try {
+    real = await realpath(target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      // A dangling symlink is reported as what it is.
+      const isLink = await lstat(target).then((s) => s.isSymbolicLink(), () => false);
+      return fail('photo.missing', isLink ? `照片 "${name}" is a symbolic link to a file that does not exist` : `照片 "${name}" is not in the photo folder ${photoDir}`);
+    }
+    return fail('photo.unreadable', `照片 "${name}" cannot be opened (${code ?? (err as Error).message})`);
+  }
+  const rel = relative(dir, real);
+  if (rel === '') return fail('photo.unreadable', `照片 "${name}" is the photo folder itself, not a file`);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    return fail('photo.path', `照片 "${name}" is a link to ${real}, outside the roster's photo folder; copy the photo into the folder`);
+  }
+  return { ok: true, path: real };
+}
+
+/** Reads, checks and converts one photo. */
+export async function preparePhoto(photoDir: string, name: string | undefined, opts: PhotoOptions = {}): Promise<PhotoResult> {
+  const sizeMm = opts.sizeMm ?? 30;
+  const minDpi = opts.minDpi ?? 300;
+  const minPx = Math.ceil((sizeMm / 25.4) * minDpi);
+  const sizePx = opts.sizePx ?? 360;
+  if (sizePx < minPx) throw new RangeError(`Expected sizePx ≥ ${minPx} (${sizeMm} mm at ${minDpi} dpi) but received ${sizePx}`);
+  const maxPixels = opts.maxInputPixels ?? 40_000_000;
+  const maxBytes = opts.maxFileBytes ?? 20 * 1024 * 1024;
+  const fit = opts.fit ?? 'contain';
+
+  const where = await resolvePhotoPath(photoDir, name);
+  if (!where.ok) return where;
+  const file = name!;
+  let bytes: Buffer;
+  try {
+    const st = await stat(where.path);
+    if (!st.isFile()) return problem('photo.unreadable', file, `照片 "${file}" is not a file`);
+    if (st.size > maxBytes) return problem('photo.fileSize', file, `照片 "${file}" is ${(st.size / 1048576).toFixed(1)} MB, above the ${(maxBytes / 1048576).toFixed(0)} MB limit; export it smaller`);
+    bytes = await readFile(where.path);
+  } catch (err) {
+    return problem('photo.unreadable', file, `照片 "${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    return problem('photo.format', file, `照片 "${file}" is not an image (expected JPEG or PNG)`);
+  }
+  if (meta.format !== 'jpeg' && meta.format !== 'png') {
+    return problem('photo.format', file, `照片 "${file}" is ${String(meta.format).toUpperCase()}, expected JPEG or PNG`);
+  }
+  const w0 = meta.width ?? 0;
+  const h0 = meta.height ?? 0;
+  // The header is read without decoding: a decompression bomb is refused before any pixel is inflated.
+  if (w0 * h0 > maxPixels) {
+    return problem('photo.pixels', file, `照片 "${file}" is ${w0} × ${h0} px (${((w0 * h0) / 1e6).toFixed(1)} MP), above the ${megapixels(maxPixels)} limit; scale it down`);
+  }
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const [w, h] = rotated ? [h0, w0] : [w0, h0];
+  const needed = fit === 'contain' ? Math.max(w, h) : Math.min(w, h);
+  if (needed < minPx) {
+    return problem('photo.resolution', file, `照片 "${file}" is ${w} × ${h} px; ${sizeMm} mm at ${minDpi} dpi needs at least ${minPx} px on the ${fit === 'contain' ? 'longer' : 'shorter'} side`);
+  }
+
+  const base = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient().flatten({ background: '#ffffff' });
+  let sample: { data: Buffer; info: OutputInfo };
+  try {
+    sample = await base().resize(120, 120, { fit: 'inside' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/pixel limit/i.test(msg)) return problem('photo.pixels', file, `照片 "${file}" exceeds the ${megapixels(maxPixels)} decoding limit`);
+    return problem('photo.decode', file, `照片 "${file}" cannot be decoded (${msg.split('\n')[0]}); the file is damaged — export it again`);
+  }
+
+  const { whiteBorder, meanBorder, colourShare } = analyse(sample.data, sample.info.width, sample.info.height, sample.info.channels);
+  const minWhite = opts.minWhiteBorder ?? 0.85;
+  const greyscale = (meta.channels ?? 3) < 3 || colourShare < 0.02;
+  if (greyscale) {
+    return problem('photo.greyscale', file, `照片 "${file}" is a greyscale photo (${(colourShare * 100).toFixed(1)} % coloured pixels); a colour photo is required`);
+  }
+  if (whiteBorder < minWhite) {
+    return problem('photo.background', file, `照片 "${file}" has no white background: ${(whiteBorder * 100).toFixed(0)} % of the border is near-white (mean colour ${meanBorder}), ${(minWhite * 100).toFixed(0)} % needed; retake it on white`);
+  }
+
+  let jpeg: Buffer;
+  try {
+    jpeg = await base()
+      .resize(sizePx, sizePx, { fit, position: fit === 'cover' ? 'north' : 'centre', background: '#ffffff', kernel: 'lanczos3' })
+      .toColourspace('srgb')
+      .jpeg({ quality: opts.quality ?? 85, mozjpeg: true, chromaSubsampling: '4:2:0' })
+      .toBuffer();
+  } catch (err) {
+    return problem('photo.decode', file, `照片 "${file}" cannot be converted (${(err as Error).message.split('\n')[0]})`);
+  }
+  return {
+    ok: true,
+    photo: {
+      jpeg,
+      sizePx,
+      dpi: Math.floor(sizePx / (sizeMm / 25.4)),
+      source: { format: meta.format, width: w, height: h, ...(meta.orientation ? { orientation: meta.orientation } : {}) },
+      whiteBorder,
+    },
+  };
+}
+
+/**
+ * Border whiteness and colourfulness of a small sRGB sample. The border is the top band and the upper
+ * 60 % of the side bands: the bottom of an ID photo is the holder's shoulders, which touch the edges.
+ */
+function analyse(px: Buffer, w: number, h: number, ch: number): { whiteBorder: number; meanBorder: string; colourShare: number } {
+  const band = Math.max(2, Math.round(Math.min(w, h) * 0.04));
+  let white = 0;
+  let count = 0;
+  const sum = [0, 0, 0];
+  let coloured = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * ch;
+      const r = px[i]!;
+      const g = px[i + 1]!;
+      const b = px[i + 2]!;
+      const max = Math.max(r, g, b);
+      const min = Math.min(r, g, b);
+      if (max - min > 24) coloured++;
+      const inBorder = y < band || ((x < band || x >= w - band) && y < h * 0.6);
+      if (!inBorder) continue;
+      count++;
+      sum[0] += r;
+      sum[1] += g;
+      sum[2] += b;
+      if (min >= 200 && max - min <= 30) white++;
+    }
+  }
+  const hex = sum.map((s) => Math.round(s / Math.max(1, count)).toString(16).padStart(2, '0')).join('');
+  return { whiteBorder: white / Math.max(1, count), meanBorder: `#${hex}`, colourShare: coloured / (w * h) };
+}

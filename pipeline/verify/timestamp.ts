@@ -1,0 +1,73 @@
+/** RFC 3161 signature timestamp (PAdES B-T): the token must be over this signature value and come from a trusted TSA. */
+import { createHash } from 'node:crypto';
+import * as pkijs from 'pkijs';
+import { hashOfOid, OID, toDer } from '../sign/asn1.js';
+import { buildPath, cn, invalidAt, isTimeStampingCert, type Cert } from './chain.js';
+import { fail, isoTime, pass, type Check } from './check.js';
+import { essBinding, messageDigestOf, parseCms, verifySignerSignature } from './cms.js';
+
+export interface TimestampVerification {
+  readonly checks: Check[];
+  /** The TSA's time, when the token verified completely (signature, imprint, trusted TSA valid at that time). */
+  readonly trustedTime?: Date;
+  /** The token's time even when something failed, for messages. */
+  readonly genTime?: Date;
+}
+
+export function verifyTimestampToken(token: Parameters<typeof toDer>[0], signatureValue: Buffer, anchors: readonly Cert[]): TimestampVerification {
+  let p;
+  try {
+    p = parseCms(toDer(token), anchors);
+  } catch (err) {
+    return { checks: [fail('timestamp.signature', `the timestamp token cannot be read: ${(err as Error).message}`)] };
+  }
+  if (p.eContentType !== OID.tstInfo || !p.eContent) {
+    return { checks: [fail('timestamp.signature', `the timestamp token holds ${p.eContentType}, not a TSTInfo`)] };
+  }
+  let tst: pkijs.TSTInfo;
+  try {
+    tst = pkijs.TSTInfo.fromBER(p.eContent);
+  } catch (err) {
+    return { checks: [fail('timestamp.signature', `the TSTInfo cannot be read: ${(err as Error).message}`)] };
+  }
+  const genTime = tst.genTime;
+  const checks: Check[] = [];
+
+  const imprintHash = hashOfOid(tst.messageImprint.hashAlgorithm.algorithmId);
+  const imprint = Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView);
+  const expected = imprintHash ? createHash(imprintHash).update(signatureValue).digest() : undefined;
+  const imprintOk = !!expected && expected.equals(imprint);
+  checks.push(
+    imprintOk
+      ? pass('timestamp.imprint', `the timestamp of ${isoTime(genTime)} is over this signature's value (${imprintHash})`)
+      : fail('timestamp.imprint', `the timestamp's message imprint ${imprint.toString('hex').slice(0, 16)}… is not the ${imprintHash ?? 'unknown hash'} of this signature's value${expected ? ` (${expected.toString('hex').slice(0, 16)}…)` : ''}: it belongs to another signature`),
+  );
+
+  const md = messageDigestOf(p);
+  const mdOk = !!md && !!p.hash && createHash(p.hash).update(p.eContent).digest().equals(md);
+  const sig = verifySignerSignature(p);
+  const ess = essBinding(p);
+  const sigOk = mdOk && sig.ok && ess.ok === true;
+  checks.push(
+    sigOk
+      ? pass('timestamp.signature', `the timestamp token is signed by "${p.signer ? cn(p.signer) : '?'}" and verifies`)
+      : fail('timestamp.signature', !mdOk ? 'the timestamp token\'s message digest does not match its TSTInfo' : !sig.ok ? `timestamp token: ${sig.message}` : `timestamp token: ${ess.message}`),
+  );
+
+  let trusted = false;
+  if (p.signer) {
+    const eku = isTimeStampingCert(p.signer);
+    const path = buildPath(p.signer, p.certs, anchors);
+    const bad = path.ok ? invalidAt(path.path, genTime) : undefined;
+    trusted = eku.ok && path.ok && !bad;
+    checks.push(
+      trusted
+        ? pass('timestamp.trusted', `the TSA "${cn(p.signer)}" ${path.message}, valid at ${isoTime(genTime)}`)
+        : fail('timestamp.trusted', !eku.ok ? eku.message : !path.ok ? `TSA ${path.message}` : `the TSA chain was not valid at ${isoTime(genTime)}: ${bad!.message}`),
+    );
+  } else {
+    checks.push(fail('timestamp.trusted', 'the TSA certificate is neither in the token nor among the trust anchors'));
+  }
+  const all = imprintOk && sigOk && trusted;
+  return { checks, genTime, ...(all ? { trustedTime: genTime } : {}) };
+}
