@@ -14,6 +14,8 @@ import { runBatch, validateOnly } from './run.js';
 import { summarise } from './validate/index.js';
 import { verifyBundle } from './bundle/verify.js';
 import { readFileSync } from 'node:fs';
+import { verifyFiles, verifyQr, type FileVerdict } from './verify/certificate.js';
+import { loadProfile, profilePath } from './profile.js';
 
 const EXIT: Record<string, number> = { E_USAGE: 2 };
 
@@ -122,6 +124,57 @@ program
         process.stdout.write(`${r.ok ? 'VALID' : 'INVALID'}: ${archive}\n`);
       }
       process.exitCode = r.ok ? 0 : 1;
+    } catch (err) {
+      fail(err, Boolean(opts.json));
+    }
+  });
+
+function anchorsFrom(opts: { anchor?: string[]; profile?: string }): string[] {
+  const files = [...(opts.anchor ?? [])];
+  if (opts.profile) {
+    const p = loadProfile(opts.profile);
+    files.push(...p.signer.trustAnchors.map((a) => profilePath(p, a)));
+  }
+  if (files.length === 0) throw new SkillcertError('E_USAGE', 'no trust anchor: pass --anchor <pem> (the CA certificate a signer must chain to) or --profile <file> (its signer.trustAnchors)');
+  return files.map((f) => readFileSync(f, 'utf8'));
+}
+
+function printVerdicts(verdicts: readonly FileVerdict[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ok: verdicts.every((v) => v.verdict === 'valid'), results: verdicts }, null, 2)}\n`);
+    return;
+  }
+  for (const v of verdicts) {
+    process.stdout.write(`${v.verdict.toUpperCase()}: ${v.file}${v.number ? ` (${v.number})` : ''}\n`);
+    for (const c of v.checks) process.stdout.write(`  ${c.ok === true ? 'ok  ' : c.ok === false ? 'FAIL' : '??  '} ${c.id}: ${c.message}\n`);
+  }
+  const valid = verdicts.filter((v) => v.verdict === 'valid').length;
+  process.stdout.write(`${valid}/${verdicts.length} valid\n`);
+}
+
+program
+  .command('verify')
+  .description('verify signed certificate PDFs (files or folders), or a QR code given as text or as a photo of the paper')
+  .argument('[paths...]', 'certificate PDFs or folders of them')
+  .option('--anchor <pem...>', 'trust anchor certificate(s) (PEM)')
+  .option('--profile <file>', "take the trust anchors from this profile's signer.trustAnchors")
+  .option('--registry <path>', 'the registry (SQLite file) for revoked / superseded status')
+  .option('--qr-text <text>', 'verify this QR text instead of PDFs')
+  .option('--qr-png <file>', 'verify the QR code in this picture (a scan or photo of the printed certificate)')
+  .option('--org-cert <pem...>', 'organisation signing certificate(s) (PEM) for QR-only verification')
+  .option('--json', 'print the results as JSON')
+  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; json?: boolean }) => {
+    try {
+      const base = { ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}) };
+      let verdicts: FileVerdict[];
+      if (opts.qrText !== undefined || opts.qrPng !== undefined) {
+        verdicts = [await verifyQr({ ...(opts.qrText !== undefined ? { text: opts.qrText } : {}), ...(opts.qrPng ? { png: opts.qrPng } : {}) }, { trustAnchors: [], ...base })];
+      } else {
+        if (paths.length === 0) throw new SkillcertError('E_USAGE', 'nothing to verify: give certificate PDFs or folders, or --qr-text / --qr-png');
+        verdicts = await verifyFiles(paths, { trustAnchors: anchorsFrom(opts), ...base });
+      }
+      printVerdicts(verdicts, Boolean(opts.json));
+      process.exitCode = verdicts.every((v) => v.verdict === 'valid') ? 0 : 1;
     } catch (err) {
       fail(err, Boolean(opts.json));
     }

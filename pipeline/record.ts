@@ -88,3 +88,23 @@ export interface PrintedFields {
 
 /** 第九条: an empty job is printed as ——. */
 export const EMPTY_JOB = '——';
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+function ymd(iso: string): [number, number, number] {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) throw new RangeError(`Expected a date as YYYY-MM-DD but received ${iso}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** The printed issue date: 2026年11月20日. */
+export function dateZh(iso: string): string {
+  const [y, m, d] = ymd(iso);
+  return `${y}年${m}月${d}日`;
+}
+
+/** The printed English issue date: November 20, 2026. */
+export function dateEn(iso: string): string {
+  const [y, m, d] = ymd(iso);
+  return `${MONTHS[m - 1]} ${d}, ${y}`;
+}

@@ -1,25 +1,7 @@
 /** The printed form of a record's fill-in fields (第八条, 第九条). */
-import { EMPTY_JOB, idTypeInfo, levelLabel, type Numbered, type PrintedFields } from '../record.js';
+import { dateEn, dateZh, EMPTY_JOB, idTypeInfo, levelLabel, type Numbered, type PrintedFields } from '../record.js';
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-function ymd(iso: string): [number, number, number] {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!m) throw new RangeError(`Expected a date as YYYY-MM-DD but received ${iso}`);
-  return [Number(m[1]), Number(m[2]), Number(m[3])];
-}
-
-/** 2026年11月20日 */
-export function dateZh(iso: string): string {
-  const [y, m, d] = ymd(iso);
-  return `${y}年${m}月${d}日`;
-}
-
-/** November 20, 2026 */
-export function dateEn(iso: string): string {
-  const [y, m, d] = ymd(iso);
-  return `${MONTHS[m - 1]} ${d}, ${y}`;
-}
+export { dateEn, dateZh } from '../record.js';
 
 export interface Reissue { readonly kind: 'lost' | 'damaged'; readonly date: string }
 

@@ -4,7 +4,7 @@
  * signing time (the timestamp's time when there is a valid one), and the timestamp token verifies.
  * Returns every check; never throws for a bad PDF (only for unreadable trust anchors, a configuration error).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, type PDFObject } from 'pdf-lib';
 import { derElementLength, OID } from '../sign/asn1.js';
 import { buildPath, cn, invalidAt, keyUsageAllowsSigning, parseAnchors, type Cert } from './chain.js';
@@ -223,4 +223,22 @@ export function parsePdfDate(s: string): Date | undefined {
   const offset = tz === '+' || tz === '-' ? (tz === '+' ? 1 : -1) * (+th * 60 + +tm) : 0;
   const t = new Date(utc - offset * 60_000);
   return Number.isNaN(t.getTime()) ? undefined : t;
+}
+
+/**
+ * The signer's certificate of the PDF's last signature (undefined when there is none or it cannot be read).
+ * The QR code's key id names this certificate; it is trusted only as far as `verifyPdfSignature` says.
+ */
+export async function pdfSignerCertificate(pdfBytes: Uint8Array): Promise<X509Certificate | undefined> {
+  const pdf = Buffer.from(pdfBytes.buffer, pdfBytes.byteOffset, pdfBytes.byteLength);
+  const found = await findSignatures(pdf);
+  if (found.length === 0) return undefined;
+  const sig = found.reduce((a, b) => (end(b) > end(a) ? b : a));
+  const [, l1, o2] = sig.byteRange as [number, number, number, number];
+  try {
+    const raw = Buffer.from(pdf.toString('latin1', l1 + 1, o2 - 1).replace(/\s+/g, ''), 'hex');
+    return parseCms(raw.subarray(0, derElementLength(raw))).signer?.x509;
+  } catch {
+    return undefined;
+  }
 }

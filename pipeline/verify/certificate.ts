@@ -1,0 +1,172 @@
+/**
+ * `skillcert verify`: one verdict per certificate, from every check a verifier needs (SPEC §6):
+ * the signature covers the whole file and its digest matches, the signer chains to a trust anchor and was valid
+ * at signing time, the QR code (decoded from a 150 dpi render of the page, as from paper) verifies and agrees
+ * with the printed text, the number is well formed for its jurisdiction, and the registry's status.
+ * Verdicts follow EU DSS: valid (every check passed), invalid (one failed), indeterminate (none failed, some
+ * could not be decided).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { maskId } from '../errors.js';
+import { validateAny } from '../number/index.js';
+import { dateZh, EMPTY_JOB, levelLabel } from '../record.js';
+import { openRegistry, type Registry, type StatusReport } from '../registry/index.js';
+import { fail, pass, unknown, type Check } from './check.js';
+import { pdfSignerCertificate, verifyPdfSignature } from './pdf-signature.js';
+import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
+import { verifyQrText } from '../stamp/qr.js';
+
+const run = promisify(execFile);
+
+export type Verdict = 'valid' | 'invalid' | 'indeterminate';
+
+export interface FileVerdict {
+  readonly file: string;
+  readonly verdict: Verdict;
+  readonly number?: string;
+  readonly checks: readonly Check[];
+}
+
+export interface VerifyOptions {
+  /** PEM text of the trust anchors. */
+  readonly trustAnchors: readonly string[];
+  /** The registry (a SQLite path, or an open one) for the status check; without it that check is indeterminate. */
+  readonly registry?: string | Registry;
+  /** Verification time (default: now, read by the caller). */
+  readonly at?: Date;
+  /** Organisation certificates (PEM) whose keys may sign QR codes; the PDF's own signer is always one. */
+  readonly orgCertificates?: readonly string[];
+}
+
+export function verdictOf(checks: readonly Check[]): Verdict {
+  if (checks.some((c) => c.ok === false)) return 'invalid';
+  return checks.some((c) => c.ok === null) ? 'indeterminate' : 'valid';
+}
+
+const compact = (s: string) => s.replace(/\s+/g, '');
+
+/** The printed text must say what the signed QR payload says (a QR pasted from another certificate fails here). */
+export function printedAgreement(payload: QrPayload, text: string): Check {
+  const page = compact(text);
+  const expected: [string, string][] = [
+    ['证书编号', payload.number],
+    ['姓名', payload.name],
+    ['职业名称', payload.occupation],
+    ['工种/职业方向', payload.job || EMPTY_JOB],
+    ['职业技能等级', levelLabel(payload.level)],
+    ['发证日期', dateZh(payload.issueDate)],
+  ];
+  const missing = expected.filter(([, v]) => !page.includes(compact(v))).map(([k, v]) => `${k} "${v}"`);
+  // The printed ID number is whole (第八条); the QR carries it masked (第十九条): they agree when the mask matches.
+  const idPrinted = text.split(/\s+/).some((token) => token.length === payload.idMasked.length && maskId(token) === payload.idMasked);
+  if (!idPrinted) missing.push(`证件号码 matching ${payload.idMasked}`);
+  return missing.length === 0
+    ? pass('qr.printedText', 'the QR payload agrees with the printed name, ID number, occupation, job, level, number and issue date')
+    : fail('qr.printedText', `the QR code does not match the printed certificate: not printed: ${missing.join(', ')} (a QR code from another certificate?)`);
+}
+
+export function numberCheck(number: string): Check {
+  const v = validateAny(number);
+  return v.ok ? pass('number.format', `${number} is a well-formed ${v.rule.name} number`) : fail('number.format', `${number} is not a valid ${v.rule.name} number: ${v.message}`);
+}
+
+export function registryCheck(s: StatusReport): Check {
+  if (s.status === 'unknown') return fail('registry.status', `the registry has no certificate ${s.number}`);
+  if (s.status === 'revoked') return fail('registry.status', `certificate ${s.number} was revoked${s.revokedAt ? ` on ${s.revokedAt.slice(0, 10)}` : ''}${s.revokeReason ? `: ${s.revokeReason}` : ''} (第十八条)`);
+  if (s.status === 'numbered') return unknown('registry.status', `certificate ${s.number} is numbered but its signed PDF is not recorded yet`);
+  if (s.digest === 'superseded') return fail('registry.status', `this PDF of ${s.number} was superseded${s.corrected ? ' by a correction (第十七条)' : s.lastReissue ? ' by a reissue (第二十二条)' : ''}; the current one has SHA-256 ${s.currentSha256?.slice(0, 16)}…`);
+  if (s.digest === 'unknown') return fail('registry.status', `certificate ${s.number} is registered, but this PDF is not one the registry issued (its SHA-256 is unknown)`);
+  const extra = s.pendingRender ? '; a correction or reissue is pending, this PDF will be superseded' : s.corrected ? '; corrected, and this is the current version' : '';
+  return s.pendingRender ? unknown('registry.status', `issued${extra}`) : pass('registry.status', `issued and current in the registry${extra}`);
+}
+
+async function pageText(file: string): Promise<string> {
+  const { stdout } = await run('pdftotext', ['-enc', 'UTF-8', '-f', '1', '-l', '1', file, '-'], { maxBuffer: 8 << 20 });
+  return stdout;
+}
+
+async function qrFromPage(file: string): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'skillcert-verify-'));
+  try {
+    await run('pdftoppm', ['-r', '150', '-png', '-f', '1', '-l', '1', '-singlefile', file, join(dir, 'page')]);
+    return await decodeQrFromPng(join(dir, 'page.png'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: Registry | undefined) => Promise<T>): Promise<T> {
+  if (r === undefined || typeof r !== 'string') return f(r);
+  const reg = await openRegistry(r);
+  try {
+    return await f(reg);
+  } finally {
+    await reg.close();
+  }
+}
+
+async function verifyOne(file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
+  const bytes = await readFile(file);
+  const checks: Check[] = [...(await verifyPdfSignature(bytes, { trustAnchors: opts.trustAnchors, ...(opts.at ? { at: opts.at } : {}) }))];
+  const signer = await pdfSignerCertificate(bytes);
+  const codes = await qrFromPage(file);
+  let number: string | undefined;
+  if (codes.length === 0) {
+    checks.push(fail('qr.decode', 'no QR code could be decoded from a 150 dpi render of the page'));
+  } else {
+    const keys = keysFromCertificates([...(signer ? [signer] : []), ...(opts.orgCertificates ?? [])]);
+    const q = verifyQrText(codes[0]!, keys);
+    checks.push(pass('qr.decode', `QR code decoded from a 150 dpi render${codes.length > 1 ? ` (${codes.length} codes; the first checked)` : ''}`), ...q.checks);
+    if (q.payload) {
+      number = q.payload.number;
+      checks.push(printedAgreement(q.payload, await pageText(file)));
+    }
+  }
+  if (number) {
+    checks.push(numberCheck(number));
+    if (registry) checks.push(registryCheck(await registry.status(number, createHash('sha256').update(bytes).digest('hex'))));
+    else checks.push(unknown('registry.status', 'no registry given: revocation and supersession not checked'));
+  }
+  return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), checks };
+}
+
+/** Verifies PDFs (files, or every .pdf in a folder), each independently: one bad file never hides another. */
+export async function verifyFiles(paths: readonly string[], opts: VerifyOptions): Promise<FileVerdict[]> {
+  const files: string[] = [];
+  for (const p of paths) {
+    if ((await stat(p)).isDirectory()) files.push(...(await readdir(p)).filter((f) => f.toLowerCase().endsWith('.pdf')).sort().map((f) => join(p, f)));
+    else files.push(p);
+  }
+  return withRegistry(opts.registry, async (registry) => {
+    const out: FileVerdict[] = [];
+    for (const f of files) {
+      try {
+        out.push(await verifyOne(f, opts, registry));
+      } catch (err) {
+        out.push({ file: f, verdict: 'invalid', checks: [fail('file.readable', `cannot verify ${f}: ${(err as Error).message}`)] });
+      }
+    }
+    return out;
+  });
+}
+
+/** Verifies a QR code alone (its text, or a photo/scan of the paper): signature, number, registry. */
+export async function verifyQr(input: { text?: string; png?: string }, opts: VerifyOptions): Promise<FileVerdict> {
+  const label = input.png ?? 'QR text';
+  const texts = input.text !== undefined ? [input.text] : input.png ? await decodeQrFromPng(input.png) : [];
+  if (texts.length === 0) return { file: label, verdict: 'invalid', checks: [fail('qr.decode', `no QR code found in ${label}`)] };
+  const q = verifyQrText(texts[0]!, keysFromCertificates(opts.orgCertificates ?? []));
+  const checks: Check[] = [...q.checks];
+  if (q.payload) {
+    checks.push(numberCheck(q.payload.number));
+    await withRegistry(opts.registry, async (reg) => {
+      checks.push(reg ? registryCheck(await reg.status(q.payload!.number)) : unknown('registry.status', 'no registry given: revocation not checked'));
+    });
+  }
+  return { file: label, verdict: verdictOf(checks), ...(q.payload ? { number: q.payload.number } : {}), checks };
+}
