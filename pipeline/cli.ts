@@ -9,6 +9,7 @@ import { makeContext } from './context.js';
 import { SkillcertError } from './errors.js';
 import { makeLogger } from './log.js';
 import { preview } from './preview.js';
+import { audit, correct, forms, reissue, resume, revoke, type Correction } from './amend.js';
 import { progressFor } from './progress.js';
 import { runBatch, validateOnly } from './run.js';
 import { summarise } from './validate/index.js';
@@ -179,5 +180,135 @@ program
       fail(err, Boolean(opts.json));
     }
   });
+
+const amendOptions = (c: Command) =>
+  c
+    .option('--out <dir>', 'output root the batches were written to', 'output')
+    .option('--registry <path>', 'registry (SQLite file; default <out>/registry.sqlite)')
+    .option('--operator <name>', 'who does it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
+    .option('--json', 'print the result as JSON');
+
+function printRecord(r: { number: string; status: string; sha256?: string; file?: string }, json: boolean, what: string): void {
+  if (json) process.stdout.write(`${JSON.stringify({ ok: true, number: r.number, status: r.status, file: r.file, sha256: r.sha256 }, null, 2)}\n`);
+  else process.stdout.write(`${what} ${r.number}: ${r.status}${r.file ? `, current PDF ${r.file}` : ''}\n`);
+}
+
+amendOptions(
+  program
+    .command('correct')
+    .description('第十七条: correct the name, the ID number or the photo of an issued certificate; it is re-rendered and re-signed under its number')
+    .argument('[number]', 'certificate number')
+    .requiredOption('--profile <file>', 'the profile the certificate was issued under')
+    .option('--name <name>', 'the corrected name')
+    .option('--id-number <id>', 'the corrected ID number')
+    .option('--photo <file>', 'the new photo (JPEG or PNG, white background)')
+    .option('--reason <text>', 'the written reason (required)')
+    .option('--resume', 'finish corrections and reissues whose new PDF was not recorded'),
+).action(async (number: string | undefined, opts: { profile: string; name?: string; idNumber?: string; photo?: string; reason?: string; resume?: boolean; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    const ctx = context({ ...opts, quiet: true });
+    if (opts.resume) {
+      const r = await resume(ctx, opts);
+      for (const d of r.done) process.stdout.write(`finished ${d.number}\n`);
+      for (const f of r.failed) process.stdout.write(`still pending ${f.number}: ${f.error.message}\n`);
+      process.exitCode = r.failed.length ? 1 : 0;
+      return;
+    }
+    const given = [opts.name !== undefined, opts.idNumber !== undefined, opts.photo !== undefined].filter(Boolean).length;
+    if (!number) throw new SkillcertError('E_USAGE', 'give the certificate number to correct (or --resume)');
+    if (given !== 1) throw new SkillcertError('E_USAGE', '第十七条: correct exactly one of --name, --id-number or --photo at a time');
+    if (!opts.reason?.trim()) throw new SkillcertError('E_USAGE', '第十七条: a correction needs a written reason: pass --reason');
+    const change: Correction = opts.name !== undefined ? { name: opts.name } : opts.idNumber !== undefined ? { idNo: opts.idNumber } : { photo: opts.photo! };
+    printRecord(await correct(ctx, { ...opts, number, change, reason: opts.reason }), Boolean(opts.json), 'corrected');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
+amendOptions(
+  program
+    .command('reissue')
+    .description('第二十二条: reissue a lost (补发) or damaged (换发) certificate under its original number, with the date printed')
+    .argument('<number>', 'certificate number')
+    .requiredOption('--profile <file>', 'the profile the certificate was issued under')
+    .addOption(new Option('--reason <kind>', 'lost (补发) or damaged (换发)').choices(['lost', 'damaged']).makeOptionMandatory())
+    .option('--note <text>', 'a note for the audit trail'),
+).action(async (number: string, opts: { profile: string; reason: 'lost' | 'damaged'; note?: string; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    printRecord(await reissue(context({ ...opts, quiet: true }), { ...opts, number, kind: opts.reason, ...(opts.note ? { reason: opts.note } : {}) }), Boolean(opts.json), 'reissued');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
+amendOptions(
+  program
+    .command('revoke')
+    .description('第十八条: revoke a certificate (logically: the record and its PDFs stay; verifiers report it revoked)')
+    .argument('<number>', 'certificate number')
+    .requiredOption('--reason <text>', 'the written reason'),
+).action(async (number: string, opts: { reason: string; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    printRecord(await revoke(context({ ...opts, quiet: true }), { ...opts, number }), Boolean(opts.json), 'revoked');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
+const date = (v: string) => {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new SkillcertError('E_USAGE', `Expected a date (YYYY-MM-DD or ISO 8601) but received "${v}"`);
+  return d;
+};
+
+amendOptions(
+  program
+    .command('audit')
+    .description('第二十条: list the audit trail (ID numbers masked) and check its hash chain')
+    .option('--number <number>', 'only this certificate')
+    .addOption(new Option('--from <date>', 'from this time (inclusive)').argParser(date))
+    .addOption(new Option('--to <date>', 'to this time (exclusive)').argParser(date))
+    .option('--verify', 'recompute the hash chain and name the first broken entry'),
+).action(async (opts: { number?: string; from?: Date; to?: Date; verify?: boolean; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    const r = await audit(context({ ...opts, quiet: true }), opts);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: r.verification?.ok ?? true, ...r }, null, 2)}\n`);
+    else {
+      for (const e of r.entries) {
+        const changes = e.changes.map((c) => `${c.field}: ${c.before ?? '∅'} → ${c.after ?? '∅'}`).join('; ');
+        process.stdout.write(`${String(e.seq).padStart(5)} ${e.at} ${e.operator} ${e.action}${e.number ? ` ${e.number}` : ''}${changes ? ` [${changes}]` : ''}${e.reason ? ` — ${e.reason}` : ''}\n`);
+      }
+      if (r.verification) {
+        const v = r.verification;
+        process.stdout.write(v.ok ? `audit chain intact: ${v.entries} entries\n` : `AUDIT CHAIN BROKEN at entry ${v.broken.seq}: ${v.broken.message}\n`);
+      }
+    }
+    process.exitCode = r.verification && !r.verification.ok ? 1 : 0;
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
+amendOptions(
+  program
+    .command('forms')
+    .description('附件4: the 职业技能等级数据修改信息表 and the 信息更正申请表 from the corrections recorded in a period')
+    .requiredOption('--profile <file>', 'the organisation (its "office" block fills the header)')
+    .addOption(new Option('--from <date>', 'period start (inclusive)').argParser(date).makeOptionMandatory())
+    .addOption(new Option('--to <date>', 'period end (exclusive)').argParser(date).makeOptionMandatory())
+    .option('--dir <dir>', 'where to write the forms', 'output/forms'),
+).action(async (opts: { profile: string; from: Date; to: Date; dir: string; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    const r = await forms(context({ ...opts, quiet: true }), opts);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, ...r }, null, 2)}\n`);
+    else {
+      process.stdout.write(`${r.corrections} correction(s) in the period\n`);
+      if (r.dataModification) process.stdout.write(`数据修改信息表: ${r.dataModification.file} (${r.dataModification.rows} rows)\n`);
+      if (r.application) process.stdout.write(`信息更正申请表: ${r.application.file} (${r.application.rows} rows)\n`);
+    }
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
 
 await program.parseAsync(process.argv);

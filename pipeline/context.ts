@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os';
+
 /**
  * What every stage gets from outside: the clock, paths, the logger. Tests pin these;
  * no stage reads the clock or the environment deep inside.
@@ -23,7 +25,7 @@ export function makeContext(over: Partial<Context> = {}): Context {
   return {
     now: over.now ?? new Date(),
     log: over.log ?? silentLogger,
-    operator: over.operator ?? process.env.SKILLCERT_OPERATOR ?? process.env.USER ?? 'unknown',
+    operator: over.operator ?? process.env.SKILLCERT_OPERATOR ?? process.env.USER ?? userInfo().username,
     env: over.env ?? process.env,
   };
 }

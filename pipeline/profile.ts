@@ -74,6 +74,17 @@ export const Profile = z.object({
   stock: z.object({ from: z.number().int().nonnegative(), to: z.number().int().positive(), digits: z.number().int().min(1).max(12).default(8) }),
   /** Query address that the QR code points to; the certificate number is appended. */
   verifyUrl: z.string().url().default('http://jndj.osta.org.cn/'),
+  /** The office details the 附件4 forms ask for (信息更正申请表, 数据修改信息表). */
+  office: z
+    .object({
+      filingNo: z.string().min(1),
+      address: z.string().min(1),
+      district: z.string().optional(),
+      handler: z.string().min(1),
+      phone: z.string().min(1),
+      filledBy: z.string().optional(),
+    })
+    .optional(),
   competition: z
     .object({ name: z.string().min(1), year: z.number().int(), category: z.string().optional(), sponsor: z.string().optional() })
     .optional(),
