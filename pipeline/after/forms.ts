@@ -20,7 +20,7 @@ import { districtName } from '../number/index.js';
 import type { Profile } from '../profile.js';
 import type { AuditEntry, CorrectedField, CorrectionWithCertificate, Registry } from '../registry/index.js';
 import { beijingDate } from '../registry/index.js';
-import { safeCell } from './cells.js';
+import { safeCell } from '../cells.js';
 import FORMS from './data/forms.json' with { type: 'json' };
 import { maskIdOnForm, maskName } from './mask.js';
 

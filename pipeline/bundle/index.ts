@@ -100,7 +100,7 @@ export async function writeBatchOutputs(summary: BatchSummary, profile: Profile,
   return { files, ...(archive ? { archive } : {}), manifest: written.manifest, report, warnings };
 }
 
-export { safeCell, safeText, isDangerous, NEUTRALISER } from './cells.js';
+export { safeCell, safeText, isDangerous, NEUTRALISER } from '../cells.js';
 export { deadlineWarnings, addWorkingDays, addMonths, workingDay, holidayDataCovers, holidayDataLastYear, UPLOAD_WORKING_DAYS, REFUSAL_MONTHS } from './deadlines.js';
 export { writeCertificateData, writeCountsTable, writeRoster, writeCompetitionSummary, writeSichuanDeclaration, UPLOAD_HEADER, COUNTS_HEADER, ROSTER_HEADER, SICHUAN_HEADER, COMPETITION_SUMMARY_HEADER } from './tables.js';
 export { writeBatchReceipt, writeSignoffSheet, writeFilingReceipt, writeApplicationForm, writeFilingMaterial } from './receipts.js';

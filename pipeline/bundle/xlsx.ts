@@ -9,7 +9,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { SkillcertError } from '../errors.js';
-import { safeCell } from './cells.js';
+import { safeCell } from '../cells.js';
 
 export type Cell = string | number | null | undefined;
 

@@ -2,7 +2,7 @@
 export { validateRoster, summarise, type RosterSummary, type RosterValidation, type ValidateRosterOptions } from './roster.js';
 export { RowValidator, requireColumns, type RowOutcome, type Skipped, type ValidateOptions } from './row.js';
 export { writeRejectsWorkbook, REJECTS_HEADER, NOTES_HEADER, type RejectsWorkbookOptions } from './rejects-workbook.js';
-export { safeCell } from './safe-cell.js';
+export { safeText as safeCell } from '../cells.js';
 export { RULES, RowIssues, maskIdsIn, type Note, type RuleId } from './issues.js';
 export { gb11643CheckDigit, hasValidCheckDigit, validateIdNumber, OTHER_ID_FORMATS } from './id-number.js';
 export { parseIdType, validateIdType } from './id-type.js';

@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { SkillcertError, type Problem } from '../errors.js';
 import type { Note } from './issues.js';
-import { safeCell } from './safe-cell.js';
+import { safeText as safeCell } from '../cells.js';
 
 export interface RejectsWorkbookOptions {
   /** Safe corrections to list on a second sheet (自动更正). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { dataModificationRows, issueDateOf, writeCorrectionForms, type FormsProfile, type OfficeDetails } from '../../pipeline/after/forms.js';
 import { maskIdOnForm, maskName } from '../../pipeline/after/mask.js';
-import { NEUTRALISER } from '../../pipeline/after/cells.js';
+import { NEUTRALISER } from '../../pipeline/cells.js';
 import { SkillcertError } from '../../pipeline/errors.js';
 import { openSqliteRegistry, type SqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { issuedCertificate, NEW_ID, PEOPLE } from '../helpers/registry-after.js';

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import type { BatchSummary } from '../../pipeline/batch.js';
-import { NEUTRALISER } from '../../pipeline/bundle/cells.js';
+import { NEUTRALISER } from '../../pipeline/cells.js';
 import { COUNT_COLUMNS } from '../../pipeline/bundle/counts.js';
 import { writeBatchOutputs } from '../../pipeline/bundle/index.js';
 import { FILES } from '../../pipeline/bundle/model.js';

@@ -124,7 +124,7 @@ test('the rejects workbook from a roster keeps formula-looking values as inert t
   const ws = wb.getWorksheet('退回')!;
   const nameRow = ws.getRows(2, ws.rowCount - 1)!.find((r) => r.getCell(4).value === 'name.characters')!;
   t.is(nameRow.getCell(1).value, 7);
-  t.is(nameRow.getCell(3).value, `'=HYPERLINK("http://evil.example","点我")`);
+  t.is(nameRow.getCell(3).value, `\u2018=HYPERLINK("http://evil.example","点我")`);
   t.is(nameRow.getCell(3).type, ExcelJS.ValueType.String);
 });
 
