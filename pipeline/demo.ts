@@ -10,6 +10,7 @@ import { verifyBundle } from './bundle/verify.js';
 import { makeContext } from './context.js';
 import { makeLogger } from './log.js';
 import { ROOT } from './paths.js';
+import { loadProfile, profilePath } from './profile.js';
 import { progressFor } from './progress.js';
 import { runBatch } from './run.js';
 import { verifyFiles } from './verify/certificate.js';
@@ -38,8 +39,9 @@ for (const b of batches) {
   process.stdout.write(`  folder   ${rel(r.dir)}/\n  report   ${rel(r.dir)}/report.txt\n  rejects  ${rel(r.dir)}/rejects.xlsx\n  bundle   ${r.outputs.archive ? rel(r.outputs.archive) : '(none)'}\n`);
 
   const pdfs = readdirSync(join(r.dir, 'certificates')).filter((f) => f.endsWith('.pdf')).map((f) => join(r.dir, 'certificates', f));
-  const profile = JSON.parse(readFileSync(join(ROOT, b.profile), 'utf8')) as { signer: { trustAnchors: string[] } };
-  const anchors = profile.signer.trustAnchors.map((a) => readFileSync(join(ROOT, 'fixtures', 'profiles', a), 'utf8'));
+  const profile = loadProfile(join(ROOT, b.profile));
+  if (r.summary.issued[0]) process.stdout.write(`  example  ${rel(r.summary.issued[0].file)} (${profile.styleId})\n`);
+  const anchors = profile.signer.trustAnchors.map((a) => readFileSync(profilePath(profile, a), 'utf8'));
   const verdicts = await verifyFiles(pdfs, { trustAnchors: anchors, registry: REGISTRY });
   const bad = verdicts.filter((v) => v.verdict !== 'valid');
   process.stdout.write(`  verify   ${verdicts.length - bad.length}/${verdicts.length} certificates valid (signature, chain, QR, printed text, number, registry)\n`);
