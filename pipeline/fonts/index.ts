@@ -154,6 +154,27 @@ export class FontSet {
     return runs;
   }
 
+  /**
+   * Runs of a bilingual text whose Chinese is printed in one role and everything else in another (the reference's
+   * "中文：楷体 英文：TimesNewRoman"). A space stays in the run it is in, so a blank never switches faces.
+   */
+  scriptRuns(text: string, cjk: Role, latin: Role, where: string): Run[] {
+    const out: Run[] = [];
+    let buf = '';
+    let role: Role | undefined;
+    const flush = () => {
+      if (buf && role) out.push(...this.runs(buf, role, where));
+      buf = '';
+    };
+    for (const ch of text) {
+      const r = isCjk(ch) ? cjk : latin;
+      if (r !== role && !(ch === ' ' && role)) { flush(); role = r; }
+      buf += ch;
+    }
+    flush();
+    return out;
+  }
+
   report(): RoleReport[] {
     return ROLES.map((role) => ({
       role,
@@ -162,6 +183,16 @@ export class FontSet {
       fallback: this.chains[role][0]!.fallback,
     }));
   }
+}
+
+/** Chinese script, CJK and full-width punctuation, and the marks Chinese text sets full width (— · ‘’“” …). */
+export function isCjk(ch: string): boolean {
+  const cp = ch.codePointAt(0)!;
+  return (
+    (cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xffef) || cp >= 0x20000 || cp === 0x2014 || cp === 0x00b7 || (cp >= 0x2018 && cp <= 0x201d) ||
+    cp === 0x2026 || (cp >= 0x3000 && cp <= 0x303f)
+  );
 }
 
 export function uncoveredError(ch: string, role: Role, where: string): SkillcertError {

@@ -4,7 +4,7 @@
  * so the tests can measure the PDF against the sheet.
  */
 import { SkillcertError } from '../errors.js';
-import { type Face, type FontSet, type Role, uncoveredError, widthMm } from '../fonts/index.js';
+import { type Face, type FontSet, isCjk, uncoveredError, widthMm } from '../fonts/index.js';
 import { MM_PER_PT, type TextElement, type TextRole } from './sheet.js';
 
 export interface PlacedRun {
@@ -33,34 +33,11 @@ export interface PlacedText {
   readonly lines: readonly PlacedLine[];
 }
 
-/** Script split for the `mixed` role: CJK and full-width forms in kai, everything else in times. */
-function isCjk(ch: string): boolean {
-  const cp = ch.codePointAt(0)!;
-  return (
-    (cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xffef) || cp >= 0x20000 || cp === 0x2014 || cp === 0x00b7
-  );
-}
-
 interface Piece { text: string; face: Face }
 
-/** Runs of one logical line of text for a role, each with the face that draws it. */
+/** Runs of one line for a role, each with its face; `mixed` prints Chinese in kai and the rest in times. */
 function piecesFor(text: string, role: TextRole, fonts: FontSet, where: string): Piece[] {
-  if (role !== 'mixed') return fonts.runs(text, role, where);
-  const pieces: Piece[] = [];
-  let buf = '';
-  let bufRole: Role | undefined;
-  const flush = () => {
-    if (buf && bufRole) pieces.push(...fonts.runs(buf, bufRole, where));
-    buf = '';
-  };
-  for (const ch of text) {
-    const r: Role = isCjk(ch) ? 'kai' : 'times';
-    if (r !== bufRole) { flush(); bufRole = r; }
-    buf += ch;
-  }
-  flush();
-  return pieces;
+  return role === 'mixed' ? fonts.scriptRuns(text, 'kai', 'times', where) : fonts.runs(text, role, where);
 }
 
 function measure(text: string, role: TextRole, fonts: FontSet, sizePt: number, where: string): number {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PDFDocument, type PDFFont, type PDFPage, rgb, LineCapStyle } from 'pdf-lib';
-import { type Face, type FontSet, type Role, widthMm } from '../../fonts/index.js';
+import { type Face, type FontSet, isCjk, type Role, widthMm } from '../../fonts/index.js';
 import { fontkitAdapter, rememberFace } from '../../render/pdf-fonts.js';
 import { tokenize } from '../../render/layout.js';
 
@@ -24,14 +24,6 @@ export const LABEL: Script = { cjk: 'kai', latin: 'times' };
 /** Filled-in values: 仿宋 with Times New Roman (第九条: fill-ins in 仿宋). */
 export const VALUE: Script = { cjk: 'fangsong', latin: 'times' };
 
-function isCjk(ch: string): boolean {
-  const cp = ch.codePointAt(0)!;
-  return (
-    (cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xffef) || cp >= 0x20000 || cp === 0x2014 || cp === 0x00b7 || (cp >= 0x2018 && cp <= 0x201d) ||
-    cp === 0x2026 || (cp >= 0x3000 && cp <= 0x303f)
-  );
-}
 
 interface Piece { readonly text: string; readonly face: Face }
 
@@ -119,21 +111,7 @@ export class PdfKit {
     const text = [...raw]
       .map((ch) => (this.fonts.uncovered(ch, isCjk(ch) ? script.cjk : script.latin).length ? `[U+${ch.codePointAt(0)!.toString(16).toUpperCase()}]` : ch))
       .join('');
-    const out: Piece[] = [];
-    let buf = '';
-    let role: Role | undefined;
-    const flush = () => {
-      if (buf && role) out.push(...this.fonts.runs(buf, role, where));
-      buf = '';
-    };
-    for (const ch of text) {
-      const r = isCjk(ch) ? script.cjk : script.latin;
-      // Spaces stay with the run they are in: no face switch for a blank.
-      if (r !== role && !(ch === ' ' && role)) { flush(); role = r; }
-      buf += ch;
-    }
-    flush();
-    return out;
+    return this.fonts.scriptRuns(text, script.cjk, script.latin, where);
   }
 
   /** Width of a line of text in mm. */
