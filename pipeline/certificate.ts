@@ -6,9 +6,13 @@
 import type { FontSet } from './fonts/index.js';
 import type { Profile } from './profile.js';
 import type { Numbered } from './record.js';
-import { printedFields, renderCertificate, type Reissue, type Template } from './render/index.js';
-import { type LoadedSigner, signPdf } from './sign/index.js';
-import { buildQrText, drawQr } from './stamp/index.js';
+// The render and stamp modules by name, not their index: a worker thread then loads neither Chromium's driver
+// nor sharp, which it never uses (~25 MB a worker).
+import { printedFields, type Reissue } from './render/fields.js';
+import { composeCertificate } from './render/overlay.js';
+import type { Template } from './render/template.js';
+import { type LoadedSigner, signUpdate } from './sign/index.js';
+import { buildQrText, drawQr } from './stamp/qr.js';
 
 export interface CertificateKit {
   readonly profile: Profile;
@@ -30,7 +34,8 @@ export async function produceCertificate(kit: CertificateKit, rec: Numbered, pho
     signer,
     { verifyUrl: profile.verifyUrl },
   );
-  const rendered = await renderCertificate(kit.template, kit.fonts, {
+  // Drawn and signed in one incremental update of the template, written once (pdf-update.ts).
+  const composed = await composeCertificate(kit.template, kit.fonts, {
     fields: printedFields(rec, opts.reissue),
     photoJpeg,
     date: opts.now,
@@ -39,9 +44,9 @@ export async function produceCertificate(kit: CertificateKit, rec: Numbered, pho
       if (qr) drawQr(page, qrText, { x: qr.x, y: qr.y, size: Math.min(qr.width, qr.height) });
     },
   });
-  const seal = rendered.boxes['seal.evaluation'];
+  const seal = composed.boxes['seal.evaluation'];
   if (!seal) throw new RangeError(`the ${kit.template.sheet.id} sheet has no seal.evaluation box for the signature`);
-  return signPdf(rendered.bytes, signer, {
+  return signUpdate(composed.update, signer, {
     signingTime: opts.now,
     reason: `职业技能等级证书 ${rec.number}`,
     location: profile.name.zh,

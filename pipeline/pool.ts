@@ -1,66 +1,102 @@
 /**
- * The worker pool of a batch: N worker threads (one per core by default), each with its own parsed fonts and
- * signing identity; jobs go to the least busy worker and at most `perWorker` wait at each, so memory stays
- * bounded however large the roster. With 0 workers the jobs run in this thread (tests, tiny batches).
+ * The worker pool of a batch: N worker threads (one per core but one by default), each with its own parsed fonts (over the
+ * main thread's font bytes, shared) and signing identity; jobs go to the least busy worker and at most
+ * `perWorker` wait at each, so memory stays bounded however large the roster. With 0 workers the jobs run in
+ * this thread (tests, tiny batches).
+ *
+ * The pool starts before the template exists (Chromium prints it meanwhile); `useTemplate` hands it over, and
+ * only then may jobs run.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { CertificateKit } from './certificate.js';
 import { SkillcertError } from './errors.js';
-import { type Job, type JobResult, makeKit, runJob, type WorkerInit } from './worker.js';
+import { type Job, type JobResult, type KitParts, prepareKit, runJob, withTemplate, type WorkerInit, type WorkerMessage } from './worker.js';
 
 interface Slot { worker: Worker; busy: number }
+
+/**
+ * A worker's young generation: V8 lets it grow to ~100 MB per thread when it churns through certificates, which
+ * alone took a batch past its memory budget; at 16 MB a worker stays near 70 MB for ~6 % more time in the
+ * scavenger. A certificate's live data is a few MB, so nothing ever runs short.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16 };
 
 export class Pool {
   private readonly slots: Slot[] = [];
   private readonly waiting = new Map<number, (r: JobResult) => void>();
   private readonly idle: (() => void)[] = [];
-  private kit?: ReturnType<typeof makeKit>;
+  /** In-thread pool (size 0): the kit without and then with its template. */
+  private parts?: KitParts;
+  private kit?: CertificateKit;
   private failure?: Error;
 
   private constructor(private readonly perWorker: number) {}
 
+  /**
+   * One worker per core but one: the main thread keeps a core for what it does per certificate — the photo
+   * (sharp decodes and encodes on libuv's threads), the registry, the roster — which is about as much as a
+   * worker's PDF. Two workers on two cores ran no faster and took ~70 MB more.
+   */
   static defaultSize(): number {
-    return availableParallelism();
+    return Math.max(1, availableParallelism() - 1);
   }
 
   static async start(init: WorkerInit, size: number, perWorker = 3): Promise<Pool> {
     const pool = new Pool(perWorker);
     if (size === 0) {
-      pool.kit = makeKit(init);
+      pool.parts = prepareKit(init);
       return pool;
     }
     // Under tsx (tests) the worker is the .ts file and needs the same loader; compiled, it is worker.js.
     const self = fileURLToPath(import.meta.url);
     const ts = self.endsWith('.ts');
     const url = new URL(ts ? './worker.ts' : './worker.js', import.meta.url);
-    await Promise.all(
-      Array.from({ length: size }, () => new Promise<void>((resolve, reject) => {
-        const worker = new Worker(url, { workerData: init, ...(ts ? { execArgv: ['--import', 'tsx'] } : {}) });
-        const slot: Slot = { worker, busy: 0 };
-        worker.on('message', (m: JobResult | { ready: true }) => {
-          if ('ready' in m) { pool.slots.push(slot); resolve(); return; }
-          slot.busy--;
-          const done = pool.waiting.get(m.id);
-          pool.waiting.delete(m.id);
-          done?.(m);
-          pool.idle.shift()?.();
-        });
-        worker.on('error', (err) => {
-          pool.failure = err;
-          reject(new SkillcertError('E_RENDER', `a worker thread failed: ${err.message}`, {}, { cause: err }));
-          for (const [id, done] of pool.waiting) done({ id, ok: false, code: 'E_RENDER', message: `worker failed: ${err.message}` });
-          pool.waiting.clear();
-          for (const wake of pool.idle.splice(0)) wake();
-        });
-      })),
-    );
+    const started = Array.from({ length: size }, () => new Promise<void>((resolve, reject) => {
+      const worker = new Worker(url, { workerData: init, resourceLimits: WORKER_LIMITS, ...(ts ? { execArgv: ['--import', 'tsx'] } : {}) });
+      const slot: Slot = { worker, busy: 0 };
+      pool.slots.push(slot);
+      worker.on('message', (m: JobResult | { ready: true }) => {
+        if ('ready' in m) { resolve(); return; }
+        slot.busy--;
+        const done = pool.waiting.get(m.id);
+        pool.waiting.delete(m.id);
+        done?.(m);
+        pool.idle.shift()?.();
+      });
+      worker.on('error', (err) => {
+        pool.failure = err;
+        reject(new SkillcertError('E_RENDER', `a worker thread failed: ${err.message}`, {}, { cause: err }));
+        for (const [id, done] of pool.waiting) done({ id, ok: false, code: 'E_RENDER', message: `worker failed: ${err.message}` });
+        pool.waiting.clear();
+        for (const wake of pool.idle.splice(0)) wake();
+      });
+    }));
+    try {
+      await Promise.all(started);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
     return pool;
+  }
+
+  /** Hands every worker the template PDF; jobs may run from now on. */
+  useTemplate(bytes: Uint8Array): void {
+    if (this.parts) {
+      this.kit = withTemplate(this.parts, bytes);
+      return;
+    }
+    for (const s of this.slots) s.worker.postMessage({ template: bytes } satisfies WorkerMessage);
   }
 
   /** Runs one job; resolves when its file is written (or with the reason it could not be). */
   async run(job: Job): Promise<JobResult> {
-    if (this.kit) return runJob(this.kit, job);
+    if (this.parts) {
+      if (!this.kit) throw new Error('internal: a job was run before the pool had its template');
+      return runJob(this.kit, job);
+    }
     for (;;) {
       if (this.failure) throw new SkillcertError('E_RENDER', `a worker thread failed: ${this.failure.message}`, {}, { cause: this.failure });
       const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
@@ -68,7 +104,7 @@ export class Pool {
         slot.busy++;
         return new Promise<JobResult>((resolve) => {
           this.waiting.set(job.id, resolve);
-          slot.worker.postMessage(job);
+          slot.worker.postMessage(job satisfies WorkerMessage);
         });
       }
       await new Promise<void>((wake) => this.idle.push(wake));

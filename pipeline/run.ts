@@ -9,7 +9,7 @@
  * Files are written under a temporary name and renamed, so a killed run never leaves a half-written file.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BatchSummary, IssuedCertificate, SkippedRow } from './batch.js';
@@ -18,12 +18,13 @@ import type { Context } from './context.js';
 import { maskId, type Problem, SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
 import { Pool } from './pool.js';
+import type { JobResult } from './worker.js';
 import { loadProfile, type Profile } from './profile.js';
 import type { Numbered, Row } from './record.js';
-import { openRegistry, type Registry } from './registry/index.js';
+import { type IssueResult, openRegistry, type PdfDigest, type Registry } from './registry/index.js';
 import { buildTemplate, launchBrowser } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
-import { preparePhoto } from './stamp/index.js';
+import { preparePhoto, type PhotoResult, type PreparedPhoto } from './stamp/index.js';
 import { validateRoster, writeRejectsWorkbook, type RosterSummary } from './validate/index.js';
 
 export interface Progress {
@@ -45,7 +46,7 @@ export interface RunOptions {
   readonly photos?: string;
   /** 发证日期 for rosters without that column (the Sichuan 申报汇总表). */
   readonly issueDate?: string;
-  /** Worker threads; default one per core, 0 = in this thread. */
+  /** Worker threads; default one per core but one (Pool.defaultSize), 0 = in this thread. */
   readonly workers?: number;
   readonly progress?: Progress;
   /** Also write the certificate-style filing material of 附件3 (with this batch's first certificate as the sample). */
@@ -88,6 +89,13 @@ function removeStaleTemporaries(dir: string): void {
   for (const f of readdirSync(dir)) if (/\.tmp-\d+-\d+$/.test(f)) rmSync(join(dir, f), { force: true });
 }
 
+/** SHA-256 of a file read as a stream: the archive of a large batch is gigabytes. */
+async function hashStream(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
 function sha256File(file: string): string | undefined {
   try {
     return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -110,143 +118,363 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   const startedAt = ctx.now.toISOString();
   const progress = opts.progress ?? noProgress;
   const { profile, fonts, signer, p12, password } = loadIdentity(ctx, opts.profile);
+  const workers = opts.workers ?? Pool.defaultSize();
 
-  // 1. ingest + validate: an unreadable roster fails here, before anything is written.
-  const validation = await validateRoster(opts.roster, profile, {
-    uncovered: (text, role) => fonts.uncovered(text, role),
-    now: ctx.now,
-    ...(opts.issueDate ? { issueDate: opts.issueDate } : {}),
-  });
-  const rs = validation.summary;
-  const tValidated = performance.now();
-  const batchId = batchIdFor(profile, rs.sha256, opts.issueDate);
-  const dir = resolve(opts.out, batchId);
-  const certDir = join(dir, 'certificates');
-  mkdirSync(certDir, { recursive: true });
-  removeStaleTemporaries(certDir);
-  ctx.log.info('batch', { batchId, rows: rs.rowsRead, accepted: rs.accepted, rejectedRows: rs.rejectedRows });
-
-  const registryPath = resolve(opts.registry ?? join(opts.out, 'registry.sqlite'));
-  mkdirSync(dirname(registryPath), { recursive: true });
-  const registry = await openRegistry(registryPath, { operator: ctx.operator, now: ctx.now });
-  const photoDir = resolve(opts.photos ?? join(dirname(resolve(opts.roster)), 'photos'));
-
-  const problems: Problem[] = [...rs.problems];
-  const skipped: SkippedRow[] = rs.skippedRows.map((s) => ({
-    rowNo: s.rowNo, reason: 'result', result: s.result, occupation: s.occupation, ...(s.level ? { level: s.level } : {}),
-    message: `认定结果 ${s.result}: counted, no certificate (seed 004)`,
-  }));
-  const issued: IssuedCertificate[] = [];
+  // Chromium prints the template and the workers start (modules, fonts, P12) while the roster is validated:
+  // none of the three writes anything, and each used to wait for the one before.
+  const templateP = printTemplate(profile, fonts);
+  const poolP = Pool.start({ profilePath: profile.path, p12, password, fontFiles: fonts.files() }, workers);
+  // A failure of one of them surfaces where it is awaited; the others must not become unhandled rejections.
+  templateP.catch(() => undefined);
+  poolP.catch(() => undefined);
   let pool: Pool | undefined;
-  let tTemplate = tValidated;
+  let registry: Registry | undefined;
+  let photos: PhotoQueue | undefined;
   try {
-    // 2. the template layer, once per run: one Chromium, closed before the workers start.
-    const browser = await launchBrowser();
-    let templateBytes: Uint8Array;
-    try {
-      templateBytes = (await buildTemplate(profile, fonts, browser)).bytes;
-    } finally {
-      await browser.close();
-    }
-    tTemplate = performance.now();
-    pool = await Pool.start({ profilePath: profile.path, templateBytes, p12, password }, opts.workers ?? Pool.defaultSize());
+    // 1. ingest + validate: an unreadable roster fails here, before anything is written.
+    const validation = await validateRoster(opts.roster, profile, {
+      uncovered: (text, role) => fonts.uncovered(text, role),
+      now: ctx.now,
+      ...(opts.issueDate ? { issueDate: opts.issueDate } : {}),
+    });
+    const rs = validation.summary;
+    const tValidated = performance.now();
+    const batchId = batchIdFor(profile, rs.sha256, opts.issueDate);
+    const dir = resolve(opts.out, batchId);
+    const certDir = join(dir, 'certificates');
+    const photoDir = resolve(opts.photos ?? join(dirname(resolve(opts.roster)), 'photos'));
+    // The first photos are prepared while Chromium finishes: like it, they write nothing.
+    photos = new PhotoQueue(validation.accepted(), photoDir, Math.max(32, workers * 24));
+    // 2. the template and the workers: a broken profile or identity stops the run before the registry is touched.
+    const templateBytes = await templateP;
+    pool = await poolP;
+    pool.useTemplate(templateBytes);
+    const tTemplate = performance.now();
+    mkdirSync(certDir, { recursive: true });
+    removeStaleTemporaries(certDir);
+    ctx.log.info('batch', { batchId, rows: rs.rowsRead, accepted: rs.accepted, rejectedRows: rs.rejectedRows });
+
+    const registryPath = resolve(opts.registry ?? join(opts.out, 'registry.sqlite'));
+    mkdirSync(dirname(registryPath), { recursive: true });
+    registry = await openRegistry(registryPath, { operator: ctx.operator, now: ctx.now });
+
+    const problems: Problem[] = [...rs.problems];
+    const skipped: SkippedRow[] = rs.skippedRows.map((s) => ({
+      rowNo: s.rowNo, reason: 'result', result: s.result, occupation: s.occupation, ...(s.level ? { level: s.level } : {}),
+      message: `认定结果 ${s.result}: counted, no certificate (seed 004)`,
+    }));
+    const issued: IssuedCertificate[] = [];
 
     // 3. number in roster order, render + sign in parallel, record each signed file.
     progress.start(rs.accepted);
-    let done = 0;
-    let jobId = 0;
-    let numbering: Promise<unknown> = Promise.resolve();
-    const inflight = new Set<Promise<void>>();
-    const limit = Math.max(4, (opts.workers ?? Pool.defaultSize()) * 4);
-    const finish = (note?: string) => progress.tick(++done, note);
-    const reject = (row: Row, field: string, rule: string, message: string, value?: string) =>
-      problems.push({ rowNo: row.rowNo, field, rule, message, ...(value !== undefined ? { value } : {}) });
-
-    const handle = async (row: Row): Promise<void> => {
-      const person = { idType: row.idType, idNo: row.idNo };
-      const qualification = { occupation: row.occupation, job: row.job, level: row.level };
-      const photoP = preparePhoto(photoDir, row.photo);
-      // The registry is asked in roster order, so serials follow the roster.
-      const step = numbering.then(async () => {
-        const held = await registry.findByPerson(person, qualification);
-        if (held && held.batchId !== batchId) return { held };
-        const photo = await photoP;
-        if (!photo.ok) return { photoProblem: photo.problem };
-        const r = await registry.issue({ issuer: profile, person, qualification, year: Number(row.issueDate.slice(0, 4)), batchId, printed: printedOf(row), at: ctx.now, operator: ctx.operator });
-        return { issue: r, photo: photo.photo };
-      });
-      numbering = step.catch(() => undefined);
-      const s = await step;
-      if ('held' in s && s.held) {
-        skipped.push({
-          rowNo: row.rowNo, reason: 'already-certified', occupation: row.occupation, level: row.level, number: s.held.number,
-          message: `already holds certificate ${s.held.number} for ${row.occupation} ${row.job || ''} level ${row.level} (batch ${s.held.batchId}); not issued twice`,
-        });
-        return finish();
-      }
-      if ('photoProblem' in s && s.photoProblem) {
-        reject(row, s.photoProblem.field, s.photoProblem.rule, s.photoProblem.message, s.photoProblem.value);
-        return finish();
-      }
-      if (!('issue' in s) || !s.issue) return finish();
-      const cert = s.issue.certificate;
-      const file = join(certDir, `${cert.number}.pdf`);
-      if (cert.status === 'issued' || cert.status === 'revoked') {
-        // A rerun: this batch issued it before the run was stopped. Keep it as it is.
-        if (cert.status === 'issued') issued.push({ ...row, number: cert.number, stockSerial: cert.stockSerial, file: cert.file ?? file, sha256: cert.sha256 ?? sha256File(file) ?? '', origin: 'existing' });
-        return finish();
-      }
-      const rec: Numbered = { ...row, number: cert.number, stockSerial: cert.stockSerial };
-      const result = await pool!.run({ id: ++jobId, rec, photoJpeg: s.photo!.jpeg, file, now: ctx.now.getTime() });
-      if (!result.ok) {
-        // The number stays recorded (status numbered); the next run renders it again once the cause is fixed.
-        reject(row, 'certificate', result.code, `certificate ${cert.number} could not be produced: ${result.message}`);
-        return finish();
-      }
-      await registry.markIssued(cert.number, { file: `${batchId}/certificates/${cert.number}.pdf`, sha256: result.sha256 }, ctx.now, { operator: ctx.operator });
-      issued.push({ ...rec, file: result.file, sha256: result.sha256, origin: s.issue.created ? 'created' : 'existing' });
-      finish();
-    };
-
-    for await (const row of validation.accepted()) {
-      const task = handle(row).catch((err: unknown) => {
-        const e = err as Error;
-        reject(row, 'certificate', err instanceof SkillcertError ? err.code : 'E_IO', e.message);
-      });
-      inflight.add(task);
-      void task.finally(() => inflight.delete(task));
-      if (inflight.size >= limit) await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
+    await issueCertificates(ctx, {
+      photos, registry, pool, profile, batchId, certDir, issued, skipped, problems, finished: (done) => progress.tick(done),
+    });
     progress.stop();
-  } finally {
-    await pool?.close();
-  }
-  const tCertificates = performance.now();
+    await pool.close();
+    pool = undefined;
+    const tCertificates = performance.now();
 
-  // 4. the rejects workbook and the bundle, from the batch's records.
-  problems.sort((a, b) => a.rowNo - b.rowNo);
-  issued.sort((a, b) => a.rowNo - b.rowNo);
-  skipped.sort((a, b) => a.rowNo - b.rowNo);
-  await writeRejectsWorkbook(join(dir, 'rejects.xlsx'), problems, { notes: rs.notes });
-  const summary: BatchSummary = {
-    batchId, profileId: profile.id, roster: resolve(opts.roster), startedAt, finishedAt: new Date(ctx.now.getTime() + (performance.now() - t0)).toISOString(),
-    rowsRead: rs.rowsRead, issued, rejected: problems, skipped, fonts: fonts.report(), warnings: [],
-    timings: { validateMs: Math.round(tValidated - t0), templateMs: Math.round(tTemplate - tValidated), certificatesMs: Math.round(tCertificates - tTemplate) },
-    ...(Object.keys(rs.header.meta ?? {}).length ? { rosterMeta: rs.header.meta } : {}),
-  };
-  const sample = opts.filingMaterial && issued[0] ? [{ bytes: readFileSync(issued[0].file) }] : undefined;
-  const outputs = await writeBatchOutputs(summary, profile, {
-    dir, fonts, now: ctx.now,
-    signer: { privateKey: signer.key, certificatePem: signer.certificate.toString(), chainPem: signer.chain.slice(1).map((der) => new X509Certificate(der).toString()) },
-    ...(sample ? { sampleCertificates: sample } : {}),
-  });
-  if (outputs.archive) {
-    await registry.recordExport({ file: outputs.archive, sha256: sha256File(outputs.archive) ?? '', what: 'filing bundle', numbers: issued.map((c) => c.number) }, ctx.now, ctx.operator);
+    // 4. the rejects workbook and the bundle, from the batch's records.
+    problems.sort((a, b) => a.rowNo - b.rowNo);
+    issued.sort((a, b) => a.rowNo - b.rowNo);
+    skipped.sort((a, b) => a.rowNo - b.rowNo);
+    await writeRejectsWorkbook(join(dir, 'rejects.xlsx'), problems, { notes: rs.notes });
+    const summary: BatchSummary = {
+      batchId, profileId: profile.id, roster: resolve(opts.roster), startedAt, finishedAt: new Date(ctx.now.getTime() + (performance.now() - t0)).toISOString(),
+      rowsRead: rs.rowsRead, issued, rejected: problems, skipped, fonts: fonts.report(), warnings: [],
+      timings: { validateMs: Math.round(tValidated - t0), templateMs: Math.round(tTemplate - tValidated), certificatesMs: Math.round(tCertificates - tTemplate) },
+      ...(Object.keys(rs.header.meta ?? {}).length ? { rosterMeta: rs.header.meta } : {}),
+    };
+    const sample = opts.filingMaterial && issued[0] ? [{ bytes: readFileSync(issued[0].file) }] : undefined;
+    const outputs = await writeBatchOutputs(summary, profile, {
+      dir, fonts, now: ctx.now,
+      signer: { privateKey: signer.key, certificatePem: signer.certificate.toString(), chainPem: signer.chain.slice(1).map((der) => new X509Certificate(der).toString()) },
+      ...(sample ? { sampleCertificates: sample } : {}),
+    });
+    if (outputs.archive) {
+      const sha256 = await hashStream(outputs.archive);
+      await registry.recordExport({ file: outputs.archive, sha256, what: 'filing bundle', numbers: issued.map((c) => c.number) }, ctx.now, ctx.operator);
+    }
+    ctx.log.info('batch done', { batchId, issued: issued.length, rejected: problems.length, skipped: skipped.length, ms: Math.round(performance.now() - t0) });
+    return { batchId, dir, registry: registryPath, summary, outputs, roster: rs };
+  } finally {
+    photos?.stop();
+    await templateP.catch(() => undefined);
+    await (pool ?? (await poolP.catch(() => undefined)))?.close();
+    await registry?.close();
   }
-  await registry.close();
-  ctx.log.info('batch done', { batchId, issued: issued.length, rejected: problems.length, skipped: skipped.length, ms: Math.round(performance.now() - t0) });
-  return { batchId, dir, registry: registryPath, summary, outputs, roster: rs };
+}
+
+/** The template layer, once per run: one Chromium, closed as soon as it has printed. */
+async function printTemplate(profile: Profile, fonts: FontSet): Promise<Uint8Array> {
+  const browser = await launchBrowser();
+  try {
+    return (await buildTemplate(profile, fonts, browser)).bytes;
+  } finally {
+    await browser.close();
+  }
+}
+
+interface IssueContext {
+  readonly photos: PhotoQueue;
+  readonly registry: Registry;
+  readonly pool: Pool;
+  readonly profile: Profile;
+  readonly batchId: string;
+  readonly certDir: string;
+  readonly issued: IssuedCertificate[];
+  readonly skipped: SkippedRow[];
+  readonly problems: Problem[];
+  /** Called with the number of rows finished so far, each time one finishes. */
+  readonly finished: (done: number) => void;
+}
+
+/** Rows numbered in one transaction, at most: a commit (fsync) per group instead of one per certificate. */
+const NUMBER_GROUP = 32;
+/** Signed files recorded in one transaction, at most, and how long one waits for the next to join it. */
+const RECORD_GROUP = 64;
+const RECORD_AFTER_MS = 100;
+
+/**
+ * Numbers the accepted rows in roster order and has the pool render and sign them:
+ *
+ *   photo (PhotoQueue, several at once) → number (registry, in roster order, the queued rows per transaction)
+ *     → render + sign (pool) → record the signed files (registry, grouped per RECORD_GROUP or RECORD_AFTER_MS)
+ *
+ * The photo queue's window bounds the rows between "photo being prepared" and "file written": memory stays
+ * bounded, and a run killed half-way has numbered only that many certificates more than it wrote (the rerun
+ * renders those again).
+ */
+async function issueCertificates(ctx: Context, b: IssueContext): Promise<void> {
+  const { registry, pool, profile, batchId, certDir, photos } = b;
+  let done = 0;
+  let jobId = 0;
+  const finish = () => b.finished(++done);
+  const reject = (row: Row, field: string, rule: string, message: string, value?: string) =>
+    b.problems.push({ rowNo: row.rowNo, field, rule, message, ...(value !== undefined ? { value } : {}) });
+
+  const tasks = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    tasks.add(p);
+    void p.finally(() => tasks.delete(p));
+  };
+  const recorder = new IssueRecorder(registry, ctx, (item, err) =>
+    reject(item.row, 'certificate', err instanceof SkillcertError ? err.code : 'E_REGISTRY', `certificate ${item.rec.number} could not be recorded: ${(err as Error).message}`),
+  );
+
+  /** Renders and signs one numbered row, then hands it to the recorder. */
+  const produce = async (row: Row, rec: Numbered, photoJpeg: Uint8Array, created: boolean) => {
+    let result: JobResult;
+    try {
+      result = await pool.run({ id: ++jobId, rec, photoJpeg, file: join(certDir, `${rec.number}.pdf`), now: ctx.now.getTime() });
+    } catch (err) {
+      result = { id: 0, ok: false, code: err instanceof SkillcertError ? err.code : 'E_RENDER', message: (err as Error).message };
+    } finally {
+      photos.release();
+    }
+    if (!result.ok) {
+      // The number stays recorded (status numbered); the next run renders it again once the cause is fixed.
+      reject(row, 'certificate', result.code, `certificate ${rec.number} could not be produced: ${result.message}`);
+    } else if (await recorder.add({ row, rec, pdf: { file: `${batchId}/certificates/${rec.number}.pdf`, sha256: result.sha256 } })) {
+      b.issued.push({ ...rec, file: result.file, sha256: result.sha256, origin: created ? 'created' : 'existing' });
+    }
+    finish();
+  };
+
+  /** Numbers a group of rows (photos prepared) in one transaction, and dispatches them to the pool. */
+  const numberGroup = async (group: Pending[]) => {
+    const toIssue: { row: Row; photo: PreparedPhoto }[] = [];
+    for (const { row, photo } of group) {
+      const held = await registry.findByPerson({ idType: row.idType, idNo: row.idNo }, { occupation: row.occupation, job: row.job, level: row.level }).catch((err: unknown) => err as Error);
+      const p = photo.value;
+      if (held instanceof Error || !p) {
+        const err = held instanceof Error ? held : photo.error;
+        reject(row, 'certificate', err instanceof SkillcertError ? err.code : 'E_IO', err?.message ?? 'the row could not be numbered');
+      } else if (held && held.batchId !== batchId) {
+        b.skipped.push({
+          rowNo: row.rowNo, reason: 'already-certified', occupation: row.occupation, level: row.level, number: held.number,
+          message: `already holds certificate ${held.number} for ${row.occupation} ${row.job || ''} level ${row.level} (batch ${held.batchId}); not issued twice`,
+        });
+      } else if (!p.ok) {
+        reject(row, p.problem.field, p.problem.rule, p.problem.message, p.problem.value);
+      } else {
+        toIssue.push({ row, photo: p.photo });
+        continue;
+      }
+      photos.release();
+      finish();
+    }
+    const request = (row: Row) => ({
+      issuer: profile, person: { idType: row.idType, idNo: row.idNo }, qualification: { occupation: row.occupation, job: row.job, level: row.level },
+      year: Number(row.issueDate.slice(0, 4)), batchId, printed: printedOf(row), at: ctx.now, operator: ctx.operator,
+    });
+    let results: (IssueResult | Error)[];
+    try {
+      results = await registry.issueMany(toIssue.map((t) => request(t.row)));
+    } catch {
+      // One row's failure rolled the whole group back: number them one by one, so that each row gets its own outcome.
+      results = [];
+      for (const t of toIssue) results.push(await registry.issue(request(t.row)).catch((err: unknown) => err as Error));
+    }
+    toIssue.forEach(({ row, photo }, i) => {
+      const r = results[i]!;
+      if (r instanceof Error) {
+        reject(row, 'certificate', r instanceof SkillcertError ? r.code : 'E_IO', r.message);
+      } else {
+        const cert = r.certificate;
+        if (cert.status === 'numbered') {
+          track(produce(row, { ...row, number: cert.number, stockSerial: cert.stockSerial }, photo.jpeg, r.created));
+          return;
+        }
+        // A rerun: this batch issued it before the run was stopped. Keep it as it is. (Its file is where this run
+        // would have written it; the registry's path is relative to the output root, not to the working directory.)
+        const file = join(certDir, `${cert.number}.pdf`);
+        if (cert.status === 'issued') b.issued.push({ ...row, number: cert.number, stockSerial: cert.stockSerial, file, sha256: cert.sha256 ?? sha256File(file) ?? '', origin: 'existing' });
+      }
+      photos.release();
+      finish();
+    });
+  };
+
+  try {
+    for (let group = await photos.next(NUMBER_GROUP); group.length > 0; group = await photos.next(NUMBER_GROUP)) await numberGroup(group);
+    await photos.done;
+  } finally {
+    while (tasks.size) await Promise.all(tasks);
+    await recorder.flush();
+  }
+}
+
+/** A promise and, once it has settled, its value or error; waiting on `promise` never throws. */
+interface Settling<T> { readonly promise: Promise<unknown>; value?: T; error?: Error }
+
+function settling<T>(p: Promise<T>): Settling<T> {
+  const state: Omit<Settling<T>, 'promise'> = {};
+  const promise = p.then(
+    (value) => Object.assign(state, { value }),
+    (error: unknown) => Object.assign(state, { error: error as Error }),
+  );
+  return Object.assign(state, { promise });
+}
+
+interface Pending { readonly row: Row; readonly photo: Settling<PhotoResult> }
+
+/**
+ * The accepted rows in roster order, each with its photo being prepared (sharp works on libuv's threads, several
+ * at once), at most `window` rows ahead of the rows released as finished.
+ */
+class PhotoQueue {
+  /** Rejects when reading the rows fails (e.g. the roster changed since it was validated). */
+  readonly done: Promise<void>;
+  private readonly items: Pending[] = [];
+  private free: number;
+  private reading = true;
+  private stopped = false;
+  private wakeReader?: () => void;
+  private wakeConsumer?: () => void;
+
+  constructor(rows: AsyncIterable<Row>, photoDir: string, window: number) {
+    this.free = window;
+    this.done = this.fill(rows, photoDir);
+    this.done.catch(() => undefined);
+  }
+
+  private async fill(rows: AsyncIterable<Row>, photoDir: string): Promise<void> {
+    try {
+      for await (const row of rows) {
+        while (this.free === 0 && !this.stopped) await new Promise<void>((r) => (this.wakeReader = r));
+        if (this.stopped) return;
+        this.free--;
+        this.items.push({ row, photo: settling(preparePhoto(photoDir, row.photo)) });
+        this.wakeConsumer?.();
+      }
+    } finally {
+      this.reading = false;
+      this.wakeConsumer?.();
+    }
+  }
+
+  /**
+   * The rows queued now (at least one, at most `max`) once all their photos are prepared; none when every row
+   * has been taken. Taking what is queued, not only what is ready, lets one transaction number many rows.
+   */
+  async next(max: number): Promise<Pending[]> {
+    while (this.items.length === 0 && this.reading) await new Promise<void>((r) => (this.wakeConsumer = r));
+    const group = this.items.splice(0, max);
+    await Promise.all(group.map((p) => p.photo.promise));
+    return group;
+  }
+
+  /** A row is finished (its file written, or it was refused): one more may be read. */
+  release(): void {
+    this.free++;
+    this.wakeReader?.();
+  }
+
+  /** Stops reading rows (the run failed). */
+  stop(): void {
+    this.stopped = true;
+    this.wakeReader?.();
+  }
+}
+
+interface ToRecord { readonly row: Row; readonly rec: Numbered; readonly pdf: PdfDigest }
+
+/**
+ * Records signed files in groups (markIssuedMany: one transaction, one fsync, per RECORD_GROUP files or per
+ * RECORD_AFTER_MS). A crash before a group commits leaves its certificates `numbered` with their files on disk:
+ * the rerun renders them again and records those files instead — never a number twice.
+ */
+class IssueRecorder {
+  private pending: { item: ToRecord; done: (recorded: boolean) => void }[] = [];
+  private timer?: NodeJS.Timeout;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly ctx: Context,
+    private readonly failed: (item: ToRecord, err: unknown) => void,
+  ) {}
+
+  /** Resolves true once the file is recorded, false when recording it failed (reported through `failed`). */
+  add(item: ToRecord): Promise<boolean> {
+    return new Promise((done) => {
+      this.pending.push({ item, done });
+      if (this.pending.length >= RECORD_GROUP) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), RECORD_AFTER_MS);
+    });
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const group = this.pending;
+    this.pending = [];
+    if (group.length === 0) return this.chain;
+    this.chain = this.chain.then(() => this.record(group));
+    return this.chain;
+  }
+
+  private async record(group: { item: ToRecord; done: (recorded: boolean) => void }[]): Promise<void> {
+    const { ctx } = this;
+    try {
+      await this.registry.markIssuedMany(group.map((g) => ({ number: g.item.rec.number, pdf: g.item.pdf })), ctx.now, { operator: ctx.operator });
+      for (const g of group) g.done(true);
+      return;
+    } catch {
+      // One failure rolled the group back: record them one by one, so that only the failing ones are reported.
+    }
+    for (const g of group) {
+      try {
+        await this.registry.markIssued(g.item.rec.number, g.item.pdf, ctx.now, { operator: ctx.operator });
+        g.done(true);
+      } catch (err) {
+        this.failed(g.item, err);
+        g.done(false);
+      }
+    }
+  }
 }
 
 /** For logs: a row's person, never the whole ID number. */

@@ -1,7 +1,9 @@
 /**
- * A batch worker thread: parses the fonts and the signing identity once, then turns numbered records into
- * signed certificate files, one message at a time. It writes each file under a temporary name and renames it,
- * so a killed run never leaves a half-written certificate behind.
+ * A batch worker thread: opens the profile, the fonts and the signing identity once, then — as soon as the
+ * template arrives — turns numbered records into signed certificate files, one message at a time. It writes each
+ * file under a temporary name and renames it, so a killed run never leaves a half-written certificate behind.
+ *
+ * The workers start while Chromium prints the template: their start-up (modules, fonts, P12) no longer waits for it.
  */
 import { createHash } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
@@ -11,14 +13,19 @@ import { SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
 import { loadProfile } from './profile.js';
 import type { Numbered } from './record.js';
-import { loadSheet, type Reissue } from './render/index.js';
+import type { Reissue } from './render/fields.js';
+import { loadSheet } from './render/sheet.js';
 import { loadSigner } from './sign/index.js';
 
 export interface WorkerInit {
   readonly profilePath: string;
-  readonly templateBytes: Uint8Array;
   readonly p12: Uint8Array;
   readonly password: string;
+  /**
+   * The font files the main thread already read, by path, in SharedArrayBuffers: one copy in memory for every
+   * thread instead of one per thread (the CJK faces are ~15 MB each).
+   */
+  readonly fontFiles?: ReadonlyMap<string, Uint8Array>;
 }
 
 export interface Job {
@@ -35,14 +42,20 @@ export type JobResult =
   | { readonly id: number; readonly ok: true; readonly file: string; readonly sha256: string; readonly bytes: number }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string };
 
-export function makeKit(init: WorkerInit): CertificateKit {
+/** What a worker needs before the template: everything else of the kit. */
+export type KitParts = Omit<CertificateKit, 'template'>;
+
+export function prepareKit(init: WorkerInit): KitParts {
   const profile = loadProfile(init.profilePath);
   return {
     profile,
-    fonts: FontSet.load(),
-    template: { sheet: loadSheet(profile.styleId), profile, bytes: init.templateBytes, placed: [] },
+    fonts: FontSet.load(init.fontFiles ? { files: init.fontFiles } : {}),
     signer: loadSigner({ p12: init.p12, password: init.password, source: profile.signer.p12 }),
   };
+}
+
+export function withTemplate(parts: KitParts, templateBytes: Uint8Array): CertificateKit {
+  return { ...parts, template: { sheet: loadSheet(parts.profile.styleId), profile: parts.profile, bytes: templateBytes, placed: [] } };
 }
 
 /** Produces, writes (temp name, then rename) and digests one certificate. */
@@ -59,11 +72,23 @@ export async function runJob(kit: CertificateKit, job: Job): Promise<JobResult> 
   }
 }
 
+/** Messages from the pool: the template once, then jobs. */
+export type WorkerMessage = { readonly template: Uint8Array } | Job;
+
 if (parentPort && workerData) {
   const port = parentPort;
-  const kit = makeKit(workerData as WorkerInit);
-  port.on('message', (job: Job) => {
-    void runJob(kit, job).then((r) => port.postMessage(r));
+  const parts = prepareKit(workerData as WorkerInit);
+  let kit: CertificateKit | undefined;
+  port.on('message', (m: WorkerMessage) => {
+    if ('template' in m) {
+      kit = withTemplate(parts, m.template);
+      return;
+    }
+    if (!kit) {
+      port.postMessage({ id: m.id, ok: false, code: 'E_RENDER', message: 'internal: a job reached the worker before the template' } satisfies JobResult);
+      return;
+    }
+    void runJob(kit, m).then((r) => port.postMessage(r));
   });
   port.postMessage({ ready: true });
 }

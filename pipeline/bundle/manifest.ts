@@ -76,9 +76,16 @@ export async function hashFile(file: string): Promise<{ size: number; sha256: st
   return { size, sha256: h.digest('hex') };
 }
 
+/** Files hashed at once: each hash waits on reads from libuv's threads, so a few in flight keep them busy. */
+const HASHING_AT_ONCE = 8;
+
 export async function buildManifest(dir: string, meta: ManifestMeta, exclude: ReadonlySet<string> = new Set()): Promise<Manifest> {
-  const files: ManifestEntry[] = [];
-  for (const path of await listFiles(dir, new Set([...SELF, ...exclude]))) files.push({ path, ...(await hashFile(join(dir, path))) });
+  const paths = await listFiles(dir, new Set([...SELF, ...exclude]));
+  const files: ManifestEntry[] = new Array(paths.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(HASHING_AT_ONCE, paths.length) }, async () => {
+    for (let i = next++; i < paths.length; i = next++) files[i] = { path: paths[i]!, ...(await hashFile(join(dir, paths[i]!))) };
+  }));
   return { format: MANIFEST_FORMAT, batchId: meta.batchId, profileId: meta.profileId, created: meta.created.toISOString(), algorithm: 'SHA-256', files };
 }
 

@@ -4,7 +4,7 @@
  * Every face is parsed once per process (re-parsing a CJK face costs ~60 ms) and shared by the coverage check,
  * the layout measurements and the PDF embedding, so what is measured is what is drawn.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import * as fontkit from 'fontkit';
 import { SkillcertError } from '../errors.js';
@@ -43,10 +43,30 @@ export interface Run {
 
 const faceCache = new Map<string, Face>();
 
-function openFace(file: string, fallback: boolean): Face {
+/**
+ * A font file read into a SharedArrayBuffer: worker threads get the same memory (FontSet.files) instead of a
+ * copy each — a batch's CJK faces are ~15 MB apiece.
+ */
+function readShared(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = Buffer.from(new SharedArrayBuffer(size));
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, bytes, at, size - at, at);
+      if (n === 0) throw new Error(`${file} ended after ${at} of ${size} bytes`);
+      at += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openFace(file: string, fallback: boolean, given?: Uint8Array): Face {
   const cached = faceCache.get(file);
   if (cached) return cached;
-  const bytes = readFileSync(file);
+  const bytes = given ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : readShared(file);
   let font: fontkit.Font;
   try {
     const created = fontkit.create(bytes);
@@ -75,6 +95,8 @@ export interface FontSetOptions {
   readonly fontsDir?: string;
   /** Override the chain per role with explicit files (tests). */
   readonly chains?: Partial<Record<Role, readonly string[]>>;
+  /** Font files already read (another thread's FontSet.files()), by path: used instead of reading them again. */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
 }
 
 /** The resolved chains of all roles. Create once per process with `FontSet.load()`. */
@@ -104,7 +126,7 @@ export class FontSet {
           { role },
         );
       }
-      chains[role] = chosen.map((e) => openFace(e.file, e.fallback));
+      chains[role] = chosen.map((e) => openFace(e.file, e.fallback, opts.files?.get(e.file)));
     }
     return new FontSet(chains);
   }
@@ -122,13 +144,18 @@ export class FontSet {
     return [...new Set(ROLES.flatMap((r) => this.chains[r]))];
   }
 
+  /** The bytes of every face's file, by path (shared memory, see readShared), for FontSetOptions.files. */
+  files(): Map<string, Uint8Array> {
+    return new Map(this.faces().map((f) => [f.file, f.bytes]));
+  }
+
   /** Characters of `text` that no face of the role's chain covers (whitespace is never a problem). */
   uncovered(text: string, role: Role): string[] {
     const missing = new Set<string>();
     for (const ch of text) {
       if (/\s/u.test(ch)) continue;
       const cp = ch.codePointAt(0)!;
-      if (!this.chains[role].some((f) => f.font.hasGlyphForCodePoint(cp))) missing.add(ch);
+      if (!this.chains[role].some((f) => glyphOf(f, cp).id !== 0)) missing.add(ch);
     }
     return [...missing];
   }
@@ -140,12 +167,12 @@ export class FontSet {
    */
   runs(text: string, role: Role, where: string): Run[] {
     const chain = this.chains[role];
-    const whole = chain.find((f) => [...text].every((ch) => /\s/u.test(ch) || f.font.hasGlyphForCodePoint(ch.codePointAt(0)!)));
+    const whole = chain.find((f) => [...text].every((ch) => /\s/u.test(ch) || glyphOf(f, ch.codePointAt(0)!).id !== 0));
     if (whole) return text ? [{ text, face: whole }] : [];
     const runs: { text: string; face: Face }[] = [];
     for (const ch of text) {
       const cp = ch.codePointAt(0)!;
-      const face = /\s/u.test(ch) && runs.length ? runs[runs.length - 1]!.face : chain.find((f) => f.font.hasGlyphForCodePoint(cp));
+      const face = /\s/u.test(ch) && runs.length ? runs[runs.length - 1]!.face : chain.find((f) => glyphOf(f, cp).id !== 0);
       if (!face) throw uncoveredError(ch, role, where);
       const last = runs[runs.length - 1];
       if (last && last.face === face) last.text += ch;
@@ -195,6 +222,25 @@ export function isCjk(ch: string): boolean {
   );
 }
 
+const glyphs = new WeakMap<Face, Map<number, { readonly id: number; readonly advance: number }>>();
+
+/**
+ * The glyph id (0: the face does not have the character) and advance width (font units) of a code point,
+ * memoised per face: fontkit looks each one up in the cmap and hmtx tables again on every call, and layout
+ * measures the same characters over and over while it wraps and shrinks.
+ */
+export function glyphOf(face: Face, codePoint: number): { readonly id: number; readonly advance: number } {
+  let map = glyphs.get(face);
+  if (!map) glyphs.set(face, (map = new Map()));
+  let g = map.get(codePoint);
+  if (!g) {
+    const glyph = face.font.glyphForCodePoint(codePoint);
+    g = { id: glyph.id, advance: glyph.advanceWidth };
+    map.set(codePoint, g);
+  }
+  return g;
+}
+
 export function uncoveredError(ch: string, role: Role, where: string): SkillcertError {
   const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   return new SkillcertError(
@@ -207,6 +253,6 @@ export function uncoveredError(ch: string, role: Role, where: string): Skillcert
 /** Advance width of text in a face, in mm at `sizePt`, without kerning or ligatures (as both renderers draw it). */
 export function widthMm(text: string, face: Face, sizePt: number): number {
   let units = 0;
-  for (const ch of text) units += face.font.glyphForCodePoint(ch.codePointAt(0)!).advanceWidth;
+  for (const ch of text) units += glyphOf(face, ch.codePointAt(0)!).advance;
   return (units / face.font.unitsPerEm) * sizePt * (25.4 / 72);
 }

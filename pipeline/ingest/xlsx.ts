@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import ExcelJS from 'exceljs';
 import { SkillcertError } from '../errors.js';
 import { fromExcelValue } from './cells.js';
@@ -34,6 +35,38 @@ export async function sniffXlsx(file: string): Promise<void> {
   if (!head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
     throw new SkillcertError('E_ROSTER', `roster ${name} is not an .xlsx workbook (it is not a zip file); save the roster as .xlsx or .csv (UTF-8)`);
   }
+}
+
+/**
+ * exceljs's streaming reader turns each chunk of an entry's XML into a string on its own, so a character that
+ * straddles two chunks comes out as two U+FFFD (exceljs issues #2063 and #2084, open): in a roster of Chinese
+ * names, one row in some hundreds once the shared strings or the sheet pass 16 KB. The reader's shared strings
+ * and worksheets are decoded here with a StringDecoder first, which keeps such a character whole.
+ */
+async function* utf8(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string, void, undefined> {
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of chunks) {
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (text) yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+{
+  const reader = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as {
+    _parseSharedStrings(entry: NodeJS.ReadableStream): unknown;
+    _parseWorksheet(chunks: AsyncIterable<Buffer | string>, sheetNo: number): unknown;
+  };
+  const parseSharedStrings = reader._parseSharedStrings;
+  reader._parseSharedStrings = function (this: unknown, entry) {
+    entry.setEncoding('utf8');
+    return parseSharedStrings.call(this, entry);
+  };
+  const parseWorksheet = reader._parseWorksheet;
+  reader._parseWorksheet = function (this: unknown, chunks, sheetNo) {
+    return parseWorksheet.call(this, utf8(chunks), sheetNo);
+  };
 }
 
 interface ReaderInternals {

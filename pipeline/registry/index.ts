@@ -126,6 +126,12 @@ export interface PdfDigest {
   readonly sha256: string;
 }
 
+/** One certificate's first signed PDF, for markIssuedMany. */
+export interface IssuedPdf {
+  readonly number: string;
+  readonly pdf: PdfDigest;
+}
+
 export interface DigestRecord {
   readonly number: string;
   /** 1 for the first PDF, then 2, 3 … for each re-rendering. */
@@ -305,10 +311,23 @@ export interface Registry {
   issue(request: IssueRequest): Promise<IssueResult>;
 
   /**
+   * issue() for several requests in ONE transaction, in the given order: all are numbered or, when any fails,
+   * none is (the error is the first failure's). A batch numbers a group of rows with one commit instead of one each.
+   */
+  issueMany(requests: readonly IssueRequest[]): Promise<IssueResult[]>;
+
+  /**
    * Records the signed PDF of a numbered certificate (status `issued`, digest version 1 current). Repeating it with
    * the same digest is a no-op. Corrections recorded while it was only numbered count as applied by this PDF.
    */
   markIssued(number: string, pdf: PdfDigest, at: Date, options?: RecordDigestOptions): Promise<CertificateRecord>;
+
+  /**
+   * markIssued() for several certificates in ONE transaction: all are recorded or, when any fails, none is. A batch
+   * records its signed files in groups; a crash before a group commits only leaves those certificates numbered,
+   * and the rerun renders them again.
+   */
+  markIssuedMany(issued: readonly IssuedPdf[], at: Date, options?: WriteOptions): Promise<CertificateRecord[]>;
 
   /**
    * Records a re-rendered PDF of an issued certificate (第十七条 correction, 第二十二条 reissue): it becomes current,

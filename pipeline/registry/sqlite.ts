@@ -53,6 +53,7 @@ import {
   type ExportRecord,
   type IssueRequest,
   type IssueResult,
+  type IssuedPdf,
   type OpenOptions,
   type PdfDigest,
   type PendingRender,
@@ -517,6 +518,17 @@ function migrate(db: Database.Database, now: Date): void {
   }).immediate();
 }
 
+/** An issue request checked, with its number prefix and person key, ready for the numbering transaction. */
+interface PreparedIssue {
+  readonly request: IssueRequest;
+  readonly qualification: Qualification;
+  readonly rule: ReturnType<typeof ruleFor>;
+  readonly prefix: string;
+  readonly key: string;
+  readonly printed: string;
+  readonly operator: string;
+}
+
 /** Made by openSqliteRegistry (or openRegistry), which opens, configures and migrates the file first. */
 export class SqliteRegistry implements Registry {
   #db: Database.Database;
@@ -643,59 +655,73 @@ export class SqliteRegistry implements Registry {
   }
 
   async issue(request: IssueRequest): Promise<IssueResult> {
+    const prepared = this.#prepareIssue(request);
+    return this.#write('numbering a certificate', () => this.#issueOne(prepared));
+  }
+
+  async issueMany(requests: readonly IssueRequest[]): Promise<IssueResult[]> {
+    if (requests.length === 0) return [];
+    const prepared = requests.map((r) => this.#prepareIssue(r));
+    return this.#write(`numbering ${requests.length} certificates`, () => prepared.map((p) => this.#issueOne(p)));
+  }
+
+  /** Checks a request and builds what numbering needs before any transaction: a bad profile fails without touching the file. */
+  #prepareIssue(request: IssueRequest): PreparedIssue {
     checkIssueRequest(request);
-    const { issuer, person, year, batchId, at } = request;
+    const { issuer, person, year } = request;
     const qualification = normaliseQualification(request.qualification);
     const rule = ruleFor(issuer);
-    // Built before the transaction: a profile that cannot make a valid number fails without touching the file.
     const prefix = rule.prefix(issuer, year, qualification.level);
     const key = personKey(person);
     const printed = JSON.stringify(request.printed);
     const operator = checkOperator(request.operator, this.#operator);
     checkStockRange(issuer);
+    return { request, qualification, rule, prefix, key, printed, operator };
+  }
 
-    return this.#write('numbering a certificate', () => {
-      const existing = this.#q.live.get(key, qualification.occupation, qualification.job, qualification.level);
-      if (existing) return { created: false, certificate: toRecord(existing) };
+  /** Numbers one prepared request; runs inside a write transaction (one certificate's, or a group's). */
+  #issueOne(p: PreparedIssue): IssueResult {
+    const { request: { issuer, person, year, batchId, at }, qualification, rule, prefix, key, printed, operator } = p;
+    const existing = this.#q.live.get(key, qualification.occupation, qualification.job, qualification.level);
+    if (existing) return { created: false, certificate: toRecord(existing) };
 
-      const { last_serial: serial } = this.#q.nextSerial.get(prefix, rule.id) as { last_serial: number };
-      // Past the rule's maximum this throws, and the transaction rolls the counter back with it.
-      const number = rule.withSerial(prefix, serial);
-      this.#faults.afterSerial?.(number);
-      const stockSerial = this.#takeStock(issuer);
-      this.#q.insert.run({
-        number,
-        rule: rule.id,
-        prefix,
-        serial,
-        stockSerial,
-        profileId: issuer.id,
-        batchId,
-        year,
-        personKey: key,
-        idType: person.idType,
-        idNo: person.idNo.trim(),
-        occupation: qualification.occupation,
-        job: qualification.job,
-        level: qualification.level,
-        printed,
-        numberedAt: at.toISOString(),
-      });
-      this.#append({
-        at: at.toISOString(),
-        operator,
-        action: 'issue',
-        number,
-        beforeSha256: null,
-        afterSha256: null,
-        changes: [
-          { field: 'status', before: null, after: 'numbered' },
-          { field: 'stockSerial', before: null, after: stockSerial },
-        ],
-        reason: `batch ${batchId}`,
-      });
-      return { created: true, certificate: toRecord(this.#q.byNumber.get(number) as CertRow) };
+    const { last_serial: serial } = this.#q.nextSerial.get(prefix, rule.id) as { last_serial: number };
+    // Past the rule's maximum this throws, and the transaction rolls the counter back with it.
+    const number = rule.withSerial(prefix, serial);
+    this.#faults.afterSerial?.(number);
+    const stockSerial = this.#takeStock(issuer);
+    this.#q.insert.run({
+      number,
+      rule: rule.id,
+      prefix,
+      serial,
+      stockSerial,
+      profileId: issuer.id,
+      batchId,
+      year,
+      personKey: key,
+      idType: person.idType,
+      idNo: person.idNo.trim(),
+      occupation: qualification.occupation,
+      job: qualification.job,
+      level: qualification.level,
+      printed,
+      numberedAt: at.toISOString(),
     });
+    this.#append({
+      at: at.toISOString(),
+      operator,
+      action: 'issue',
+      number,
+      beforeSha256: null,
+      afterSha256: null,
+      changes: [
+        { field: 'status', before: null, after: 'numbered' },
+        { field: 'stockSerial', before: null, after: stockSerial },
+      ],
+      reason: `batch ${batchId}`,
+    });
+    return { created: true, certificate: toRecord(this.#q.byNumber.get(number) as CertRow) };
   }
 
   /** The next blank-stock serial of the profile; runs inside the numbering transaction. */
@@ -718,37 +744,48 @@ export class SqliteRegistry implements Registry {
   async markIssued(number: string, pdf: PdfDigest, at: Date, options: RecordDigestOptions = {}): Promise<CertificateRecord> {
     const sha256 = checkSha256(pdf.sha256);
     const operator = checkOperator(options.operator, this.#operator);
-    return this.#write('recording an issued certificate', () => {
-      const cert = this.#mustGet(number);
-      if (cert.status === 'revoked') throw revokedError(cert, 'issued');
-      if (cert.status === 'issued') {
-        if (cert.sha256 === sha256) return toRecord(cert);
-        throw new SkillcertError(
-          'E_REGISTRY',
-          `certificate ${number} is already issued with another PDF (sha256 ${cert.sha256?.slice(0, 12) ?? 'none'}…); ` +
-            'record a re-rendered PDF with recordDigest and the reason for it (第十七条)',
-          { number },
-        );
-      }
-      this.#q.setIssued.run(at.toISOString(), number);
-      this.#q.addDigest.run(number, 1, sha256, pdf.file, at.toISOString(), null);
-      this.#append({
-        at: at.toISOString(),
-        operator,
-        action: 'sign',
-        number,
-        beforeSha256: null,
-        afterSha256: sha256,
-        changes: [
-          { field: 'status', before: 'numbered', after: 'issued' },
-          { field: 'file', before: null, after: pdf.file },
-        ],
-        reason: null,
-      });
-      // Corrections recorded while the certificate was only numbered are carried by its first PDF.
-      this.#applyPending(number, sha256, at, options.through);
-      return toRecord(this.#mustGet(number));
+    return this.#write('recording an issued certificate', () => this.#markIssuedOne(number, { file: pdf.file, sha256 }, at, operator, options.through));
+  }
+
+  async markIssuedMany(issued: readonly IssuedPdf[], at: Date, options: WriteOptions = {}): Promise<CertificateRecord[]> {
+    if (issued.length === 0) return [];
+    const checked = issued.map((i) => ({ number: i.number, pdf: { file: i.pdf.file, sha256: checkSha256(i.pdf.sha256) } }));
+    const operator = checkOperator(options.operator, this.#operator);
+    return this.#write(`recording ${issued.length} issued certificates`, () => checked.map((i) => this.#markIssuedOne(i.number, i.pdf, at, operator, undefined)));
+  }
+
+  /** Records the first PDF of one certificate; runs inside a write transaction. */
+  #markIssuedOne(number: string, pdf: PdfDigest, at: Date, operator: string, through: number | undefined): CertificateRecord {
+    const { sha256 } = pdf;
+    const cert = this.#mustGet(number);
+    if (cert.status === 'revoked') throw revokedError(cert, 'issued');
+    if (cert.status === 'issued') {
+      if (cert.sha256 === sha256) return toRecord(cert);
+      throw new SkillcertError(
+        'E_REGISTRY',
+        `certificate ${number} is already issued with another PDF (sha256 ${cert.sha256?.slice(0, 12) ?? 'none'}…); ` +
+          'record a re-rendered PDF with recordDigest and the reason for it (第十七条)',
+        { number },
+      );
+    }
+    this.#q.setIssued.run(at.toISOString(), number);
+    this.#q.addDigest.run(number, 1, sha256, pdf.file, at.toISOString(), null);
+    this.#append({
+      at: at.toISOString(),
+      operator,
+      action: 'sign',
+      number,
+      beforeSha256: null,
+      afterSha256: sha256,
+      changes: [
+        { field: 'status', before: 'numbered', after: 'issued' },
+        { field: 'file', before: null, after: pdf.file },
+      ],
+      reason: null,
     });
+    // Corrections recorded while the certificate was only numbered are carried by its first PDF.
+    this.#applyPending(number, sha256, at, through);
+    return toRecord(this.#mustGet(number));
   }
 
   async recordDigest(number: string, pdf: PdfDigest, at: Date, reason: string, options: RecordDigestOptions = {}): Promise<CertificateRecord> {

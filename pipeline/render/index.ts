@@ -1,7 +1,7 @@
 /** Render stage: the template layer once per organisation and style, the overlay per certificate. */
 export { launchBrowser, type BrowserHandle } from './browser.js';
 export { buildTemplate, layoutTemplate, templateScope, boxToPdf, type Template, type PdfRect } from './template.js';
-export { renderCertificate, layoutOverlay, type OverlayInput, type RenderedCertificate } from './overlay.js';
+export { renderCertificate, composeCertificate, layoutOverlay, type OverlayInput, type OverlayPage, type RenderedCertificate, type ComposedCertificate } from './overlay.js';
 export { printedFields, dateZh, dateEn, reissueNote, type Reissue } from './fields.js';
 export { loadSheet, type Sheet, type TextElement, type ImageElement, MM_PER_PT, PT_PER_MM } from './sheet.js';
 export { layoutText, type PlacedText, type PlacedLine, type PlacedRun } from './layout.js';

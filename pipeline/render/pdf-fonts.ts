@@ -1,22 +1,28 @@
 /**
- * pdf-lib ↔ fontkit 2 adapter. pdf-lib expects the fontkit 1 API of its fork `@pdf-lib/fontkit`, whose 1.1.1
- * corrupts CJK subsets (pdf-lib issue 1232); upstream fontkit 2 subsets correctly but names `encodeStream()`
- * `encode()`. The adapter also hands pdf-lib the font already parsed by the FontSet instead of parsing the
- * bytes again for every document (~60 ms for a CJK face).
+ * pdf-lib ↔ fontkit 2 adapter, for the documents still drawn with pdf-lib (the bundle's receipts and forms).
+ * pdf-lib expects the fontkit 1 API of its fork `@pdf-lib/fontkit`, whose 1.1.1 corrupts CJK subsets (pdf-lib
+ * issue 1232); upstream fontkit 2 subsets correctly but names `encodeStream()` `encode()`. The adapter also hands
+ * pdf-lib the font already parsed by the FontSet instead of parsing the bytes again for every document (~60 ms for
+ * a CJK face), and subsets TrueType faces by copying glyph bytes (subset.ts) instead of through fontkit.
  */
 import { Readable } from 'node:stream';
 import * as fontkit from 'fontkit';
 import type { PDFDocument } from 'pdf-lib';
 import type { Face } from '../fonts/index.js';
+import { useNativeDeflate } from './pdf-native.js';
+import { hasTrueTypeOutlines, TrueTypeSubset } from './subset.js';
 
 type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
 
-const parsed = new WeakMap<Uint8Array, fontkit.Font>();
+// Every document that embeds our fonts goes through this adapter: deflate natively in all of them.
+useNativeDeflate();
+
+const faces = new WeakMap<Uint8Array, Face>();
 const patched = new WeakSet<object>();
 
-/** Makes `face.bytes` resolve to its parsed font when pdf-lib embeds it. */
+/** Makes `face.bytes` resolve to its parsed font (and its glyph-copying subsets) when pdf-lib embeds it. */
 export function rememberFace(face: Face): void {
-  parsed.set(face.bytes, face.font);
+  faces.set(face.bytes, face);
 }
 
 /**
@@ -32,14 +38,29 @@ function plainLayout(font: fontkit.Font) {
   };
 }
 
-function patchSubset(font: fontkit.Font): fontkit.Font {
+/** What pdf-lib's CustomFontSubsetEmbedder calls on a subset. */
+interface PdfLibSubset {
+  includeGlyph(glyph: number | { id: number }): number;
+  encodeStream(): Readable;
+  readonly cff: boolean;
+}
+
+function patch(font: fontkit.Font, face: Face | undefined): fontkit.Font {
   if (patched.has(font)) return font;
   (font as unknown as { layout: unknown }).layout = plainLayout(font);
   const createSubset = font.createSubset.bind(font);
-  (font as unknown as { createSubset: () => unknown }).createSubset = () => {
-    const subset = createSubset() as unknown as { encode(): Uint8Array; encodeStream?: () => Readable };
-    subset.encodeStream = () => Readable.from([Buffer.from(subset.encode())]);
-    return subset;
+  (font as unknown as { createSubset: () => PdfLibSubset }).createSubset = () => {
+    if (face && hasTrueTypeOutlines(face)) {
+      const subset = new TrueTypeSubset(face);
+      return {
+        includeGlyph: (glyph) => subset.include(typeof glyph === 'number' ? glyph : glyph.id),
+        encodeStream: () => Readable.from([Buffer.from(subset.encode())]),
+        cff: false,
+      };
+    }
+    // fontkit's own subset (CFF outlines); its `cff` is the CFF table, which pdf-lib only tests for truth.
+    const subset = createSubset() as unknown as { encode(): Uint8Array } & Omit<PdfLibSubset, 'encodeStream'>;
+    return Object.assign(subset, { encodeStream: () => Readable.from([Buffer.from(subset.encode())]) });
   };
   patched.add(font);
   return font;
@@ -47,7 +68,8 @@ function patchSubset(font: fontkit.Font): fontkit.Font {
 
 export const fontkitAdapter: Fontkit = {
   create(data: Uint8Array) {
-    const font = parsed.get(data) ?? (fontkit.create(Buffer.from(data)) as fontkit.Font);
-    return patchSubset(font) as unknown as ReturnType<Fontkit['create']>;
+    const face = faces.get(data);
+    const font = face?.font ?? (fontkit.create(Buffer.from(data)) as fontkit.Font);
+    return patch(font, face) as unknown as ReturnType<Fontkit['create']>;
   },
 };

@@ -68,13 +68,7 @@ export function addStencil(doc: PDFDocument, page: PDFPage, name: string, s: Ste
   page.node.setXObject(PDFName.of(name), ctx.register(form));
 }
 
-/** Draws a stencil added with addStencil into a rectangle in PDF points. */
-export function drawStencil(page: PDFPage, name: string, rect: { x: number; y: number; width: number; height: number }): void {
+/** Draws a stencil added with addStencil into a rectangle in PDF points (on a pdf-lib page or the overlay). */
+export function drawStencil(page: Pick<PDFPage, 'pushOperators'>, name: string, rect: { x: number; y: number; width: number; height: number }): void {
   page.pushOperators(pushGraphicsState(), concatTransformationMatrix(rect.width, 0, 0, rect.height, rect.x, rect.y), drawObject(name), popGraphicsState());
-}
-
-/** Whether the page's resources carry a stencil of this name (e.g. the steel seal of the template). */
-export function hasStencil(page: PDFPage, name: string): boolean {
-  const xo = page.node.normalizedEntries().XObject;
-  return xo.has(PDFName.of(name));
 }

@@ -1,8 +1,12 @@
 /**
  * CAdES detached signature (CMS SignedData, RFC 5652) for PAdES baseline B-B / B-T (ETSI EN 319 142-1):
  * signed attributes content-type, message-digest and ESS signing-certificate-v2 (RFC 5035) — and NO
- * signing-time (PAdES puts the claimed time in the signature dictionary's /M). pkijs builds the structures,
- * node:crypto computes the signature (native, ~1 ms, instead of RSA in JavaScript).
+ * signing-time (PAdES puts the claimed time in the signature dictionary's /M). node:crypto computes the
+ * signature (native, well under a millisecond for P-256).
+ *
+ * Everything in the CMS but the content digest, the signature value and the timestamp token is the same for
+ * every file a signer signs, so pkijs encodes those parts ONCE per signer (CmsParts) and each signature is
+ * assembled from them with a few DER headers: building the pkijs object tree for every file cost ~8 ms.
  */
 import { createHash, sign as cryptoSign } from 'node:crypto';
 import * as asn1js from 'asn1js';
@@ -21,21 +25,55 @@ export interface CadesResult {
   readonly timestampToken?: Buffer;
 }
 
-const sha256Alg = () => new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 });
-
-function signatureAlgorithm(signer: LoadedSigner): pkijs.AlgorithmIdentifier {
-  return signer.keyType === 'ec'
-    ? new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecdsaWithSha256 })
-    : new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256WithRSA, algorithmParams: new asn1js.Null() });
+/** A DER length: short form below 128, else the long form with its byte count. */
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-/** ESS signing-certificate-v2 (RFC 5035): SHA-256 of the signer certificate plus its issuer and serial. */
-function signingCertificateV2(signer: LoadedSigner): asn1js.Sequence {
-  const leaf = signer.chain[0]!;
+/** One DER element: tag, length, and the concatenated contents. */
+function tlv(tag: number, ...contents: Buffer[]): Buffer {
+  const body = Buffer.concat(contents);
+  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
+}
+
+const SEQUENCE = 0x30;
+const SET = 0x31;
+const OCTET_STRING = 0x04;
+const CONTEXT_0 = 0xa0;
+const CONTEXT_1 = 0xa1;
+
+/** The DER parts of a signer's CMS that do not depend on the signed file. */
+interface CmsParts {
+  /** SignerInfo version, sid and digestAlgorithm: everything before the signed attributes. */
+  readonly signerInfoHead: Buffer;
+  /** The signed attributes other than message-digest, each one DER Attribute. */
+  readonly fixedAttrs: readonly Buffer[];
+  /** OBJECT IDENTIFIER of message-digest, the start of its Attribute. */
+  readonly messageDigestOid: Buffer;
+  readonly signatureAlgorithm: Buffer;
+  /** SignedData version, digestAlgorithms, encapContentInfo and the [0] certificates. */
+  readonly signedDataHead: Buffer;
+  readonly signedDataOid: Buffer;
+  readonly timestampAttrOid: Buffer;
+}
+
+const parts = new WeakMap<LoadedSigner, CmsParts>();
+
+function cmsParts(signer: LoadedSigner): CmsParts {
+  let p = parts.get(signer);
+  if (p) return p;
+  const der = (node: { toSchema(): { toBER(sizeOnly?: boolean): ArrayBuffer } }) => toDer(node.toSchema());
+  const oid = (value: string) => toDer(new asn1js.ObjectIdentifier({ value }));
+  const sha256 = der(new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 }));
   const cert = signer.pkijsCertificate;
+  const leaf = signer.chain[0]!;
+  // ESS signing-certificate-v2 (RFC 5035): SHA-256 of the signer certificate plus its issuer and serial;
+  // hashAlgorithm is DEFAULT id-sha256, so DER omits it.
   const essCertIdV2 = new asn1js.Sequence({
     value: [
-      // hashAlgorithm is DEFAULT id-sha256, so DER omits it.
       new asn1js.OctetString({ valueHex: createHash('sha256').update(leaf).digest() }),
       new asn1js.Sequence({
         value: [
@@ -45,68 +83,61 @@ function signingCertificateV2(signer: LoadedSigner): asn1js.Sequence {
       }),
     ],
   });
-  return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
+  const signingCertificateV2 = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
+  const attr = (type: string, value: asn1js.AsnType) => der(new pkijs.Attribute({ type, values: [value] }));
+  const signatureAlgorithm =
+    signer.keyType === 'ec'
+      ? der(new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecdsaWithSha256 }))
+      : der(new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256WithRSA, algorithmParams: new asn1js.Null() }));
+  const sid = der(new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }));
+  const encapContentInfo = der(new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }));
+  p = {
+    signerInfoHead: Buffer.concat([toDer(new asn1js.Integer({ value: 1 })), sid, sha256]),
+    fixedAttrs: [attr(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })), attr(OID.signingCertificateV2, signingCertificateV2)],
+    messageDigestOid: oid(OID.messageDigest),
+    signatureAlgorithm,
+    signedDataHead: Buffer.concat([
+      toDer(new asn1js.Integer({ value: 1 })),
+      tlv(SET, sha256),
+      encapContentInfo,
+      // certificates [0] IMPLICIT SET OF Certificate, in chain order
+      tlv(CONTEXT_0, ...signer.chain.map((c) => Buffer.from(c))),
+    ]),
+    signedDataOid: oid(OID.signedData),
+    timestampAttrOid: oid(OID.signatureTimeStampToken),
+  };
+  parts.set(signer, p);
+  return p;
 }
 
-function signedAttributes(signer: LoadedSigner, contentDigest: Buffer): pkijs.SignedAndUnsignedAttributes {
-  const attrs = [
-    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
-    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: contentDigest })] }),
-    new pkijs.Attribute({ type: OID.signingCertificateV2, values: [signingCertificateV2(signer)] }),
-  ];
+/** The signed attributes' contents (without their SET or [0] header), in DER order. */
+function signedAttributes(p: CmsParts, contentDigest: Buffer): Buffer {
+  const messageDigest = tlv(SEQUENCE, p.messageDigestOid, tlv(SET, tlv(OCTET_STRING, contentDigest)));
   // DER: the elements of a SET OF are sorted by their encodings.
-  const sorted = attrs.map((a) => ({ a, der: toDer(a.toSchema()) })).sort((x, y) => Buffer.compare(x.der, y.der));
-  return new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: sorted.map((s) => s.a) });
+  return Buffer.concat([...p.fixedAttrs, messageDigest].sort(Buffer.compare));
 }
 
-/** The bytes that are signed: the signed attributes encoded as a SET (tag 0x31), not as the [0] of SignerInfo. */
-function toBeSigned(attrs: pkijs.SignedAndUnsignedAttributes): Buffer {
-  const der = toDer(attrs.toSchema());
-  der[0] = 0x31;
-  return der;
-}
-
-function assemble(signer: LoadedSigner, attrs: pkijs.SignedAndUnsignedAttributes, signatureValue: Buffer, timestampToken?: Buffer): Buffer {
-  const cert = signer.pkijsCertificate;
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
-    digestAlgorithm: sha256Alg(),
-    signedAttrs: attrs,
-    signatureAlgorithm: signatureAlgorithm(signer),
-    signature: new asn1js.OctetString({ valueHex: signatureValue }),
-  });
-  if (timestampToken) {
-    const token = asn1js.fromBER(new Uint8Array(timestampToken));
-    if (token.offset === -1) throw new Error('the timestamp token is not valid ASN.1');
-    signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({
-      type: 1,
-      attributes: [new pkijs.Attribute({ type: OID.signatureTimeStampToken, values: [token.result] })],
-    });
-  }
-  const signedData = new pkijs.SignedData({
-    version: 1,
-    digestAlgorithms: [sha256Alg()],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates: signer.chain.map((der) => pkijs.Certificate.fromBER(der)),
-    signerInfos: [signerInfo],
-  });
-  const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
-  return toDer(contentInfo.toSchema());
+function assemble(p: CmsParts, attrs: Buffer, signatureValue: Buffer, timestampToken?: Buffer): Buffer {
+  const unsigned = timestampToken ? [tlv(CONTEXT_1, tlv(SEQUENCE, p.timestampAttrOid, tlv(SET, timestampToken)))] : [];
+  const signerInfo = tlv(SEQUENCE, p.signerInfoHead, tlv(CONTEXT_0, attrs), p.signatureAlgorithm, tlv(OCTET_STRING, signatureValue), ...unsigned);
+  const signedData = tlv(SEQUENCE, p.signedDataHead, tlv(SET, signerInfo));
+  return tlv(SEQUENCE, p.signedDataOid, tlv(CONTEXT_0, signedData));
 }
 
 /** Signs the SHA-256 digest of the signed byte ranges; adds a signature timestamp (B-T) when `timestamp` is given. */
 export async function createCadesSignature(signer: LoadedSigner, contentDigest: Buffer, timestamp?: TimestampFn): Promise<CadesResult> {
-  const attrs = signedAttributes(signer, contentDigest);
+  const p = cmsParts(signer);
+  const attrs = signedAttributes(p, contentDigest);
+  // What is signed is the attributes encoded as a SET (tag 0x31), not as the [0] of the SignerInfo.
   // ECDSA: node returns the DER (r, s) that CMS wants; RSA: PKCS#1 v1.5 with SHA-256.
-  const signatureValue = cryptoSign('sha256', toBeSigned(attrs), signer.key);
+  const signatureValue = cryptoSign('sha256', tlv(SET, attrs), signer.key);
   const timestampToken = timestamp ? await timestamp(signatureValue) : undefined;
-  return { cms: assemble(signer, attrs, signatureValue, timestampToken), signatureValue, ...(timestampToken ? { timestampToken } : {}) };
+  return { cms: assemble(p, attrs, signatureValue, timestampToken), signatureValue, ...(timestampToken ? { timestampToken } : {}) };
 }
 
 /** The largest CMS (without timestamp) this signer can produce: the same structure with a maximum-length signature. */
 export function maxCmsLength(signer: LoadedSigner): number {
-  const attrs = signedAttributes(signer, Buffer.alloc(32));
+  const p = cmsParts(signer);
   const maxSig = signer.keyType === 'ec' ? 72 : Math.ceil((signer.key.asymmetricKeyDetails?.modulusLength ?? 4096) / 8);
-  return assemble(signer, attrs, Buffer.alloc(maxSig, 0xff)).length;
+  return assemble(p, signedAttributes(p, Buffer.alloc(32)), Buffer.alloc(maxSig, 0xff)).length;
 }

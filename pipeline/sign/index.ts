@@ -1,6 +1,6 @@
 /** Signing stage: PAdES baseline B-B / B-T signatures with the organisation's key. */
 export { loadSigner, readPassword, assertUsableAt, kidOf, type LoadedSigner, type LoadSignerInput, type SignerPasswordSource } from './identity.js';
-export { signPdf, placeholderLength, type SignPdfOptions } from './sign-pdf.js';
+export { signPdf, signUpdate, placeholderLength, type SignPdfOptions } from './sign-pdf.js';
 export { addSignaturePlaceholder, type PlaceholderOptions, type Rect } from './placeholder.js';
 export { CadesDetachedSigner } from './signer.js';
 export { createCadesSignature, maxCmsLength, type TimestampFn, type CadesResult } from './cms.js';

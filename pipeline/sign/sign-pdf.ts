@@ -1,13 +1,21 @@
 /**
- * Orchestrator: placeholder (pdf-lib) → @signpdf/signpdf with our CAdES signer → signed PDF (PAdES B-B, or
- * B-T with a timestamp). Only this module knows the order.
+ * Orchestrator, two ways to the same signed PDF (PAdES B-B, or B-T with a timestamp); only this module knows
+ * the order:
+ *
+ * - signPdf, any PDF: placeholder (pdf-lib load and save) → @signpdf/signpdf with our CAdES signer;
+ * - signUpdate, a PDF still being written as an incremental update (a certificate on its template): the
+ *   signature dictionary and its widget join the update, which is written once; the /ByteRange and the CMS
+ *   go into the placeholders at the offsets the writer reports. No second parse, no second save.
  */
+import { createHash } from 'node:crypto';
+import { JpegEmbedder, PDFName, PDFNumber, PngEmbedder } from 'pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
 import { SignPdfError } from '@signpdf/utils';
 import { SkillcertError } from '../errors.js';
-import { maxCmsLength } from './cms.js';
+import type { PdfUpdate } from '../pdf-update.js';
+import { createCadesSignature, maxCmsLength } from './cms.js';
 import { assertUsableAt, type LoadedSigner } from './identity.js';
-import { addSignaturePlaceholder, type Rect } from './placeholder.js';
+import { addSignaturePlaceholder, checkWidget, isPng, type Rect, sigFlags, signatureDictionary, signatureWidget, uniqueFieldName } from './placeholder.js';
 import { CadesDetachedSigner } from './signer.js';
 import { timestamper } from './tsa.js';
 
@@ -55,11 +63,15 @@ export function placeholderLength(signer: LoadedSigner, tsaUrl?: string, firstTo
   return base + token + 32 + MARGIN;
 }
 
-export async function signPdf(pdfBytes: Uint8Array, signer: LoadedSigner, opts: SignPdfOptions): Promise<Buffer> {
+function checkTime(signer: LoadedSigner, opts: SignPdfOptions): void {
   if (!(opts.signingTime instanceof Date) || Number.isNaN(opts.signingTime.getTime())) {
     throw new SkillcertError('E_SIGN', `Expected a Date for signingTime but received ${String(opts.signingTime)}`);
   }
   if (!opts.allowInvalidCertificate) assertUsableAt(signer, opts.signingTime);
+}
+
+export async function signPdf(pdfBytes: Uint8Array, signer: LoadedSigner, opts: SignPdfOptions): Promise<Buffer> {
+  checkTime(signer, opts);
   const cms = new CadesDetachedSigner(signer, opts.tsaUrl ? timestamper({ url: opts.tsaUrl, timeoutMs: opts.tsaTimeoutMs, fetch: opts.fetch }) : undefined);
 
   const attempt = async (contentsLength: number) => {
@@ -93,6 +105,62 @@ export async function signPdf(pdfBytes: Uint8Array, signer: LoadedSigner, opts: 
   }
   if (opts.tsaUrl) rememberToken(signer, opts.tsaUrl, cms.lastTimestampLength);
   return signed;
+}
+
+/**
+ * Signs a PDF that is being written as an incremental update of a base document: adds the signature field to the
+ * update, writes it and fills the signature in. The result covers the whole file, as signPdf's does.
+ * (useObjectStreams does not apply: the update is written as it is.)
+ */
+export async function signUpdate(update: PdfUpdate, signer: LoadedSigner, opts: SignPdfOptions): Promise<Buffer> {
+  checkTime(signer, opts);
+  checkWidget(opts.widget, update.base.doc.getPageCount());
+  const ctx = update.context;
+  const { ref: pageRef, dict: page } = update.page(opts.widget.pageIndex);
+  const catalog = update.catalog();
+  const acroForm = update.child(catalog, 'AcroForm');
+  const fieldName = uniqueFieldName(acroForm, (ref) => update.base.lookup(ref));
+  const sigRef = update.nextRef();
+  const embedImage = async (image: Uint8Array) => (isPng(image) ? await PngEmbedder.for(image) : await JpegEmbedder.for(image)).embedIntoContext(ctx);
+  const widget = update.register(await signatureWidget(ctx, opts, sigRef, pageRef, fieldName, embedImage));
+  update.append(page, 'Annots', widget);
+  update.append(acroForm, 'Fields', widget);
+  const flags = update.base.lookup(acroForm.get(PDFName.of('SigFlags')));
+  acroForm.set(PDFName.of('SigFlags'), sigFlags(flags instanceof PDFNumber ? flags : undefined));
+
+  const timestamp = opts.tsaUrl ? timestamper({ url: opts.tsaUrl, timeoutMs: opts.tsaTimeoutMs, fetch: opts.fetch }) : undefined;
+  const attempt = async (contentsLength: number) => {
+    ctx.assign(sigRef, signatureDictionary(ctx, { ...opts, contentsLength }));
+    const { bytes, offsets } = update.save();
+    // The placeholders, found inside the signature dictionary the writer just placed.
+    const at = offsets.get(sigRef.objectNumber)!;
+    const range = bytes.indexOf('/ByteRange', at, 'latin1');
+    const open = bytes.indexOf('[', range, 'latin1');
+    const close = bytes.indexOf(']', open, 'latin1');
+    const start = bytes.indexOf('<', bytes.indexOf('/Contents', close, 'latin1'), 'latin1');
+    const end = bytes.indexOf('>', start, 'latin1') + 1;
+    const byteRange = `[0 ${start} ${end} ${bytes.length - end}`;
+    if (range < 0 || start < 0 || byteRange.length > close - open) throw new SkillcertError('E_SIGN', 'internal: the signature placeholders were not written as expected');
+    bytes.write(byteRange.padEnd(close - open, ' '), open, 'latin1');
+    const digest = createHash('sha256').update(bytes.subarray(0, start)).update(bytes.subarray(end)).digest();
+    const result = await createCadesSignature(signer, digest, timestamp);
+    if (result.timestampToken) rememberToken(signer, opts.tsaUrl!, result.timestampToken.length);
+    return { bytes, start, end, cms: result.cms };
+  };
+  let signed: Awaited<ReturnType<typeof attempt>>;
+  try {
+    signed = await attempt(placeholderLength(signer, opts.tsaUrl, opts.timestampAllowance));
+    // Only a timestamp token larger than guessed can overflow; once more with the measured size.
+    if (signed.cms.length * 2 > signed.end - signed.start - 2) signed = await attempt(signed.cms.length + MARGIN * 4);
+  } catch (err) {
+    throw wrap(err);
+  }
+  const { bytes, start, end, cms } = signed;
+  if (cms.length * 2 > end - start - 2) {
+    throw new SkillcertError('E_SIGN', `signing failed: Signature exceeds placeholder length: ${cms.length * 2} > ${end - start - 2}`);
+  }
+  bytes.write(cms.toString('hex'), start + 1, 'latin1');
+  return bytes;
 }
 
 function rememberToken(signer: LoadedSigner, url: string, length: number): void {

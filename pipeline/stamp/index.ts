@@ -17,6 +17,7 @@ export {
   type QrCheck,
   type KeyForKid,
   type QrBox,
+  type QrPage,
   type QrDrawOptions,
   type QrDrawing,
   type QrErrorCorrection,

@@ -19,7 +19,7 @@
 import { createHash, createPublicKey, constants, sign as cryptoSign, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { Decoder, Encoder, Tag } from 'cbor-x';
 import QRCode from 'qrcode';
-import { concatTransformationMatrix, fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFOperator, type PDFPage } from 'pdf-lib';
+import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
 import { maskId } from '../errors.js';
 import type { LevelCode } from '../record.js';
 import { decodeBase45, encodeBase45 } from './base45.js';
@@ -84,6 +84,14 @@ export function qrKid(cert: X509Certificate | KeyObject): Buffer {
   return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest().subarray(0, 8);
 }
 
+/** The COSE protected header of a signer, encoded once per signer certificate (its kid is a key export and a hash). */
+const protectedHeaders = new WeakMap<X509Certificate, Buffer>();
+function protectedHeader(cert: X509Certificate, alg: 'ES256' | 'PS256'): Buffer {
+  let header = protectedHeaders.get(cert);
+  if (!header) protectedHeaders.set(cert, (header = cbor(new Map<number, unknown>([[1, ALG[alg]], [4, qrKid(cert)]]))));
+  return header;
+}
+
 function sigStructure(protectedBytes: Buffer, number: string, payload: Buffer): Buffer {
   return cbor(['Signature1', protectedBytes, Buffer.from(number, 'utf8'), payload]);
 }
@@ -113,7 +121,7 @@ export function buildQrText(input: QrInput, signer: QrSigner, opts: { verifyUrl?
     [7, input.orgCode],
   ]);
   const payload = cbor(claims);
-  const protectedBytes = cbor(new Map<number, unknown>([[1, ALG[alg]], [4, qrKid(signer.certificate)]]));
+  const protectedBytes = protectedHeader(signer.certificate, alg);
   const tbs = sigStructure(protectedBytes, input.number, payload);
   const signature =
     alg === 'ES256'
@@ -226,6 +234,9 @@ export function verifyQrText(text: string, keyForKid: KeyForKid): { checks: QrCh
 export type QrErrorCorrection = 'L' | 'M' | 'Q' | 'H';
 
 /** Square box in PDF points, bottom-left origin: the symbol itself (its modules); the quiet zone lies around it. */
+/** Where drawQr draws: a pdf-lib PDFPage, or the certificate overlay (render/overlay.ts). */
+export type QrPage = Pick<PDFPage, 'getMediaBox' | 'pushOperators'>;
+
 export interface QrBox {
   readonly x: number;
   readonly y: number;
@@ -265,12 +276,224 @@ export interface QrDrawing {
 const LEVELS: readonly QrErrorCorrection[] = ['L', 'M', 'Q', 'H'];
 const ptToMm = (pt: number) => (pt * 25.4) / 72;
 
-function tryCreate(text: string, level: QrErrorCorrection, version?: number): QRCode.QRCode | undefined {
-  try {
-    return QRCode.create(text, { errorCorrectionLevel: level, ...(version ? { version } : {}) });
-  } catch {
-    return undefined;
+/*
+ * Encoding. qrcode's defaults cost ~2.5 ms a symbol: it splits the text into segments with a shortest-path search
+ * over every character, and masks the symbol eight times, scoring each mask through per-module method calls.
+ * Here the segments come from the text's runs of one character class (a handful for a QR text: address, "?n=",
+ * the number, "#", the base45 payload) and the eight masks are scored on the module array directly; qrcode then
+ * builds the symbol once with both given. Same symbol as qrcode would choose, a tenth of the time.
+ */
+
+type Mode = 'numeric' | 'alphanumeric' | 'byte';
+const ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]$/;
+const classOf = (ch: string): Mode => (ch >= '0' && ch <= '9' ? 'numeric' : ALPHANUMERIC.test(ch) ? 'alphanumeric' : 'byte');
+const WIDER: Record<Mode, readonly Mode[]> = { numeric: ['numeric', 'alphanumeric', 'byte'], alphanumeric: ['alphanumeric', 'byte'], byte: ['byte'] };
+
+/** Bits of the character count field (ISO/IEC 18004 table 3), by version range 1-9, 10-26, 27-40. */
+function countBits(mode: Mode, version: number): number {
+  const range = version <= 9 ? 0 : version <= 26 ? 1 : 2;
+  return { numeric: [10, 12, 14], alphanumeric: [9, 11, 13], byte: [8, 16, 16] }[mode][range]!;
+}
+
+/** Data bits of `chars` characters (bytes, for byte mode) in a mode, fractional for the groups of 3 digits / 2 characters. */
+const dataBits = (mode: Mode, chars: number) => (mode === 'numeric' ? (chars * 10) / 3 : mode === 'alphanumeric' ? chars * 5.5 : chars * 8);
+
+/**
+ * Segments for `text` in a symbol of `version`: each run of one character class is encoded in its own mode or
+ * joined to a neighbour in a wider mode, whichever costs fewer bits (a shortest path over runs, mode headers
+ * included).
+ */
+export function qrSegments(text: string, version: number): QRCode.QRCodeSegment[] {
+  const runs: { mode: Mode; text: string }[] = [];
+  for (const ch of text) {
+    const mode = classOf(ch);
+    const last = runs[runs.length - 1];
+    if (last && last.mode === mode) last.text += ch;
+    else runs.push({ mode, text: ch });
   }
+  // best[i].get(m): fewest bits for runs 0..i with run i in a segment of mode m, and where that came from.
+  const best: Map<Mode, { bits: number; prev?: Mode }>[] = [];
+  runs.forEach((run, i) => {
+    const here = new Map<Mode, { bits: number; prev?: Mode }>();
+    const size = run.mode === 'byte' ? Buffer.byteLength(run.text) : run.text.length;
+    for (const mode of WIDER[run.mode]) {
+      const header = 4 + countBits(mode, version);
+      const cost = dataBits(mode, size);
+      if (i === 0) {
+        here.set(mode, { bits: header + cost });
+        continue;
+      }
+      let choice: { bits: number; prev?: Mode } | undefined;
+      for (const [prev, b] of best[i - 1]!) {
+        const bits = b.bits + cost + (prev === mode ? 0 : header);
+        if (!choice || bits < choice.bits) choice = { bits, prev };
+      }
+      here.set(mode, choice!);
+    }
+    best.push(here);
+  });
+  const modes: Mode[] = [];
+  let mode = [...best[best.length - 1]!].reduce((a, b) => (b[1].bits < a[1].bits ? b : a))[0];
+  for (let i = runs.length - 1; i >= 0; i--) {
+    modes.unshift(mode);
+    mode = best[i]!.get(mode)!.prev ?? mode;
+  }
+  const segments: { mode: Mode; data: string }[] = [];
+  runs.forEach((run, i) => {
+    const last = segments[segments.length - 1];
+    if (last && last.mode === modes[i]) last.data += run.text;
+    else segments.push({ mode: modes[i]!, data: run.text });
+  });
+  return segments.map((sg) => (sg.mode === 'byte' ? { mode: 'byte', data: Buffer.from(sg.data, 'utf8') } : sg) as QRCode.QRCodeSegment);
+}
+
+const EC_BITS: Record<QrErrorCorrection, number> = { L: 1, M: 0, Q: 3, H: 2 };
+
+/** The 15 format bits (BCH(15,5) of level and mask, XOR 0x5412), as qrcode and ISO/IEC 18004 §7.9 compute them. */
+function formatBits(level: QrErrorCorrection, mask: number): number {
+  const data = (EC_BITS[level] << 3) | mask;
+  let d = data << 10;
+  for (let shift = 4; shift >= 0; shift--) if (d & (1 << (10 + shift))) d ^= 0x537 << shift;
+  return ((data << 10) | d) ^ 0x5412;
+}
+
+const MASKS: readonly ((i: number, j: number) => boolean)[] = [
+  (i, j) => (i + j) % 2 === 0,
+  (i) => i % 2 === 0,
+  (_, j) => j % 3 === 0,
+  (i, j) => (i + j) % 3 === 0,
+  (i, j) => (Math.floor(i / 2) + Math.floor(j / 3)) % 2 === 0,
+  (i, j) => ((i * j) % 2) + ((i * j) % 3) === 0,
+  (i, j) => (((i * j) % 2) + ((i * j) % 3)) % 2 === 0,
+  (i, j) => (((i * j) % 3) + ((i + j) % 2)) % 2 === 0,
+];
+
+/**
+ * Penalty rules N1 (runs of five or more modules of one colour) and N3 (1:1:3:1:1 finder-like patterns) along
+ * the lines of the symbol: rows (step 1 along a line, lines `size` apart) or columns (step `size`, lines 1 apart).
+ */
+function linePenalty(m: Uint8Array, size: number, step: number, next: number): number {
+  let points = 0;
+  for (let line = 0; line < size; line++) {
+    let run = 0;
+    let last = -1;
+    let bits = 0;
+    for (let k = 0, i = line * next; k < size; k++, i += step) {
+      const v = m[i]!;
+      if (v === last) run++;
+      else {
+        if (run >= 5) points += run - 2;
+        last = v;
+        run = 1;
+      }
+      bits = ((bits << 1) & 0x7ff) | v;
+      if (k >= 10 && (bits === 0x5d0 || bits === 0x05d)) points += 40;
+    }
+    if (run >= 5) points += run - 2;
+  }
+  return points;
+}
+
+/** The penalty score of a masked symbol (ISO/IEC 18004 §7.8.3, rules N1-N4 as qrcode scores them). */
+function penalty(m: Uint8Array, size: number): number {
+  let points = linePenalty(m, size, 1, size) + linePenalty(m, size, size, 1);
+  // N2: 2 × 2 blocks of one colour.
+  for (let r = 0; r < size - 1; r++) {
+    for (let i = r * size, end = i + size - 1; i < end; i++) {
+      const sum = m[i]! + m[i + 1]! + m[i + size]! + m[i + size + 1]!;
+      if (sum === 0 || sum === 4) points += 3;
+    }
+  }
+  // N4: the share of dark modules, in 5 % steps from 50 %.
+  let dark = 0;
+  for (let i = 0; i < m.length; i++) dark += m[i]!;
+  return points + Math.abs(Math.ceil((dark * 100) / m.length / 5) - 10) * 10;
+}
+
+/**
+ * For each mask, the modules it flips — the pattern outside the function patterns, which depend on the version
+ * only — as bytes, with a 32-bit view over the same memory so that a symbol is re-masked four modules at a time.
+ */
+const flipsByVersion = new Map<number, { bytes: Uint8Array; words: Uint32Array }[]>();
+
+function maskFlips(version: number, reserved: Uint8Array, size: number): { bytes: Uint8Array; words: Uint32Array }[] {
+  let flips = flipsByVersion.get(version);
+  if (!flips) {
+    flips = MASKS.map((mask) => {
+      const bytes = new Uint8Array(size * size);
+      for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) bytes[r * size + c] = !reserved[r * size + c] && mask(r, c) ? 1 : 0;
+      return { bytes, words: new Uint32Array(bytes.buffer, 0, bytes.length >> 2) };
+    });
+    flipsByVersion.set(version, flips);
+  }
+  return flips;
+}
+
+/**
+ * The symbol masked with the pattern of lowest penalty, from the one qrcode built with mask 0 (format bits
+ * included in the score, as qrcode scores): the same symbol qrcode builds when it chooses the mask itself.
+ */
+function withBestMask(qr: QRCode.QRCode, level: QrErrorCorrection): QRCode.QRCode {
+  const { size, reservedBit } = qr.modules;
+  const n = size * size;
+  const flips = maskFlips(qr.version, reservedBit, size);
+  const data = new Uint8Array(qr.modules.data);
+  const data32 = new Uint32Array(data.buffer, 0, n >> 2);
+  let m = new Uint8Array(n);
+  let m32 = new Uint32Array(m.buffer, 0, n >> 2);
+  let best = { mask: 0, modules: m };
+  let lowest = Infinity;
+  for (let p = 0; p < 8; p++) {
+    // data holds the symbol with mask 0: undo it and apply mask p in one XOR.
+    const f0 = flips[0]!;
+    const fp = flips[p]!;
+    for (let i = 0; i < m32.length; i++) m32[i] = data32[i]! ^ f0.words[i]! ^ fp.words[i]!;
+    for (let i = m32.length << 2; i < n; i++) m[i] = data[i]! ^ f0.bytes[i]! ^ fp.bytes[i]!;
+    const bits = formatBits(level, p);
+    for (let i = 0; i < 15; i++) {
+      const bit = (bits >> i) & 1;
+      m[(i < 6 ? i : i < 8 ? i + 1 : size - 15 + i) * size + 8] = bit;
+      m[8 * size + (i < 8 ? size - i - 1 : i < 9 ? 15 - i : 15 - i - 1)] = bit;
+    }
+    const score = penalty(m, size);
+    if (score < lowest) {
+      lowest = score;
+      best = { mask: p, modules: m };
+      m = new Uint8Array(n);
+      m32 = new Uint32Array(m.buffer, 0, n >> 2);
+    }
+  }
+  // The symbol is ours alone (just built): re-mask it in place.
+  qr.modules.data.set(best.modules);
+  qr.maskPattern = best.mask as QRCode.QRCodeMaskPattern;
+  return qr;
+}
+
+const VERSION_RANGES: readonly [number, number][] = [[1, 9], [10, 26], [27, 40]];
+
+/**
+ * The symbol for `text` at `level`, in `version` or (without one) the smallest version that holds it; undefined
+ * when it does not fit. qrcode refuses data that does not fit before it builds anything, so a miss is cheap.
+ * `segmentsByRange` lets a caller trying several versions compute the segments once per version range.
+ */
+export function qrSymbol(text: string, level: QrErrorCorrection, version?: number, segmentsByRange = new Map<number, QRCode.QRCodeSegment[]>()): QRCode.QRCode | undefined {
+  const build = (segments: QRCode.QRCodeSegment[], v: number | undefined, maskPattern: QRCode.QRCodeMaskPattern) => {
+    try {
+      return QRCode.create(segments, { errorCorrectionLevel: level, maskPattern, ...(v ? { version: v } : {}) });
+    } catch {
+      return undefined;
+    }
+  };
+  // Segment headers depend on the version range, so the smallest version is looked for range by range.
+  for (const [from, to] of VERSION_RANGES) {
+    if (version && (version < from || version > to)) continue;
+    let segments = segmentsByRange.get(to);
+    if (!segments) segmentsByRange.set(to, (segments = qrSegments(text, to)));
+    const first = build(segments, version, 0);
+    if (!first || first.version > to) continue;
+    return withBestMask(first, level);
+  }
+  return undefined;
 }
 
 interface Layout {
@@ -288,24 +511,23 @@ interface Layout {
  * box at the minimum level; then the largest version that still fits (filling the box) with the highest
  * level its capacity allows — at a fixed module size a bigger version and a higher level cost nothing.
  */
-function alignedLayout(page: PDFPage, text: string, box: QrBox, dpi: number, minLevel: QrErrorCorrection): Layout | undefined {
+function alignedLayout(page: QrPage, text: string, box: QrBox, dpi: number, minLevel: QrErrorCorrection): Layout | undefined {
   const g = 72 / dpi;
-  const smallest = tryCreate(text, 'L');
-  if (!smallest) return undefined;
   const boxPx = box.size / g;
+  const segments = new Map<number, QRCode.QRCodeSegment[]>();
   const pick = (k: number, floor: number) => {
     const version = Math.min(40, Math.floor((Math.floor(boxPx / k) - 17) / 4));
-    if (version < smallest.version) return undefined;
+    if (version < 1) return undefined;
     for (let li = LEVELS.length - 1; li >= floor; li--) {
-      const qr = tryCreate(text, LEVELS[li]!, version);
+      const qr = qrSymbol(text, LEVELS[li]!, version, segments);
       if (qr) return { qr, level: LEVELS[li]!, k };
     }
     return undefined;
   };
-  const maxK = Math.floor(boxPx / smallest.modules.size);
+  // From the largest module a version-1 symbol (21 modules) allows down to 2 pixels.
   let chosen: { qr: QRCode.QRCode; level: QrErrorCorrection; k: number } | undefined;
-  for (let k = maxK; k >= 2 && !chosen; k--) chosen = pick(k, LEVELS.indexOf(minLevel));
-  if (!chosen && maxK >= 2) chosen = pick(2, 0);
+  for (let k = Math.floor(boxPx / 21); k >= 2 && !chosen; k--) chosen = pick(k, LEVELS.indexOf(minLevel));
+  chosen ??= pick(2, 0);
   if (!chosen) return undefined;
   const unit = chosen.k * g;
   const size = chosen.qr.modules.size * unit;
@@ -330,7 +552,7 @@ function alignedLayout(page: PDFPage, text: string, box: QrBox, dpi: number, min
  * 150 dpi grid (the default) every module is exactly 2 px (0.34 mm; 4 px at 300 dpi), the symbol is
  * version 13 (69 modules, 23.4 mm) and the spare capacity goes to a higher level: 24 / 24 in every case.
  */
-export function drawQr(page: PDFPage, text: string, box: QrBox, opts: QrDrawOptions = {}): QrDrawing {
+export function drawQr(page: QrPage, text: string, box: QrBox, opts: QrDrawOptions = {}): QrDrawing {
   const minLevel = opts.errorCorrection ?? 'M';
   const minModuleMm = opts.minModuleMm ?? 0.36;
   const quiet = opts.quietZone ?? 4;
@@ -338,11 +560,16 @@ export function drawQr(page: PDFPage, text: string, box: QrBox, opts: QrDrawOpti
   let layout = dpi === false ? undefined : alignedLayout(page, text, box, dpi, minLevel);
   let warning: string | undefined;
   if (!layout) {
+    const symbol = (level: QrErrorCorrection) => {
+      const qr = qrSymbol(text, level);
+      if (!qr) throw new RangeError(`the QR text of ${text.length} characters does not fit a QR code (version 40) at level ${level}; shorten the payload`);
+      return qr;
+    };
     let level = minLevel;
-    let qr = QRCode.create(text, { errorCorrectionLevel: level });
+    let qr = symbol(level);
     for (let i = LEVELS.indexOf(level) - 1; i >= 0 && ptToMm(box.size / qr.modules.size) < minModuleMm; i--) {
       level = LEVELS[i]!;
-      qr = QRCode.create(text, { errorCorrectionLevel: level });
+      qr = symbol(level);
     }
     const unit = box.size / qr.modules.size;
     layout = { qr, level, unit, x: box.x, y: box.y };
@@ -352,13 +579,15 @@ export function drawQr(page: PDFPage, text: string, box: QrBox, opts: QrDrawOpti
   }
   const { qr, unit, x, y } = layout;
   const n = qr.modules.size;
-  const rects = mergeModules(n, (r, c) => qr.modules.get(r, c) === 1);
+  const modules = qr.modules.data;
+  const rects = mergeModules(n, (r, c) => modules[r * n + c] === 1);
   const q = quiet * unit;
   const ops: PDFOperator[] = [pushGraphicsState()];
   if (quiet > 0) ops.push(setFillingGrayscaleColor(1), rectangle(x - q, y - q, n * unit + 2 * q, n * unit + 2 * q), fill());
   // Module units from the symbol's top-left corner, y pointing up: row r is at y = n - r - h.
   ops.push(concatTransformationMatrix(unit, 0, 0, unit, x, y), setFillingGrayscaleColor(0));
-  for (const { r, c, w, h } of rects) ops.push(rectangle(c, n - r - h, w, h));
+  // Module coordinates are whole numbers: written as they are, not through PDFNumber's general formatting.
+  for (const { r, c, w, h } of rects) ops.push(PDFOperator.of(PDFOperatorNames.AppendRectangle, [String(c), String(n - r - h), String(w), String(h)]));
   ops.push(fill(), popGraphicsState());
   page.pushOperators(...ops);
   return {
@@ -376,9 +605,9 @@ export function drawQr(page: PDFPage, text: string, box: QrBox, opts: QrDrawOpti
 /** Dark modules as rectangles: runs along each row, then identical runs in consecutive rows stacked. */
 export function mergeModules(n: number, dark: (r: number, c: number) => boolean): { r: number; c: number; w: number; h: number }[] {
   const out: { r: number; c: number; w: number; h: number }[] = [];
-  let open = new Map<string, { r: number; c: number; w: number; h: number }>();
+  let open = new Map<number, { r: number; c: number; w: number; h: number }>();
   for (let r = 0; r < n; r++) {
-    const next = new Map<string, { r: number; c: number; w: number; h: number }>();
+    const next = new Map<number, { r: number; c: number; w: number; h: number }>();
     for (let c = 0; c < n; ) {
       if (!dark(r, c)) {
         c++;
@@ -386,7 +615,7 @@ export function mergeModules(n: number, dark: (r: number, c: number) => boolean)
       }
       let e = c;
       while (e < n && dark(r, e)) e++;
-      const key = `${c}:${e - c}`;
+      const key = c * (n + 1) + (e - c);
       const prev = open.get(key);
       if (prev) {
         prev.h++;

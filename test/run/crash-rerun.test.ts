@@ -176,10 +176,9 @@ test.serial('the same roster run a third time issues nothing new and keeps every
   for (const [f, h] of hashes) t.is(sha256File(join(dir, 'certificates', f)), h, `${f} kept as it was`);
 });
 
-// KNOWN BUG (reported): on a rerun, certificates already issued come back with the registry's relative file path
-// (<batch>/certificates/<number>.pdf, relative to --out), and `run --filing-material` then reads the sample
-// certificate relative to the working directory: E_IO ENOENT. Remove `.failing` once pipeline/run.ts resolves it.
-test.serial.failing('a rerun with --filing-material takes its sample from the certificates already issued', async (t) => {
+// A rerun's certificates come back from the registry with paths relative to --out; the filing material must
+// still find its sample certificate.
+test.serial('a rerun with --filing-material takes its sample from the certificates already issued', async (t) => {
   const dir = batchDir(out);
   const r = await skillcert([...args, '--filing-material']);
   t.is(r.code, 0, show(r));

@@ -5,7 +5,7 @@
  * measured with the same faces that draw it, so it shrinks or wraps before it could leave its box.
  */
 import { createHash } from 'node:crypto';
-import { PDFDocument, type PDFFont, type PDFPage, rgb, LineCapStyle } from 'pdf-lib';
+import { type PDFContentStream, PDFDocument, type PDFFont, type PDFPage, PDFRawStream, type PDFRef, rgb, LineCapStyle } from 'pdf-lib';
 import { type Face, type FontSet, isCjk, type Role, widthMm } from '../../fonts/index.js';
 import { fontkitAdapter, rememberFace } from '../../render/pdf-fonts.js';
 import { tokenize } from '../../render/layout.js';
@@ -81,8 +81,22 @@ export class PdfKit {
   }
 
   addPage(size: { width: number; height: number } = A4): PDFPage {
+    if (this.current) this.seal(this.current);
     this.current = this.doc.addPage([size.width * PT_PER_MM, size.height * PT_PER_MM]);
     return this.current;
+  }
+
+  /**
+   * Encodes a finished page's content now and drops its operator objects: pdf-lib keeps every operator of every
+   * page until save(), over 1 GB for the receipt of a 20,000-certificate batch. Drawing on the page later (page
+   * numbers) starts a new content stream after this one.
+   */
+  private seal(page: PDFPage): void {
+    const p = page as unknown as { contentStream?: PDFContentStream; contentStreamRef?: PDFRef };
+    if (!p.contentStream || !p.contentStreamRef) return;
+    this.doc.context.assign(p.contentStreamRef, PDFRawStream.of(p.contentStream.dict, p.contentStream.getContents()));
+    p.contentStream = undefined;
+    p.contentStreamRef = undefined;
   }
 
   // Width is linear in the size: each text is split and measured once, at 1 pt (a sign-off sheet of
