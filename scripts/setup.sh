@@ -7,6 +7,8 @@ bash scripts/setup-system.sh
 # npm ci when node_modules is missing or older than the lock file
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm 11 may refuse a lock file that lacks the platform packages of an optional dependency (cbor-extract);
+  # npm install resolves the same versions and completes the lock file.
+  npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 fi
 if [ -f scripts/make-test-identity.sh ]; then bash scripts/make-test-identity.sh; fi
