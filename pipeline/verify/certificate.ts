@@ -158,7 +158,8 @@ export async function verifyFiles(paths: readonly string[], opts: VerifyOptions)
 /** Verifies a QR code alone (its text, or a photo/scan of the paper): signature, number, registry. */
 export async function verifyQr(input: { text?: string; png?: string }, opts: VerifyOptions): Promise<FileVerdict> {
   const label = input.png ?? 'QR text';
-  const texts = input.text !== undefined ? [input.text] : input.png ? await decodeQrFromPng(input.png) : [];
+  // A QR text never contains a line break (URL and base45); one pasted or decoded across lines is joined.
+  const texts = (input.text !== undefined ? [input.text] : input.png ? await decodeQrFromPng(input.png) : []).map((t) => t.replace(/[\r\n]+/g, ''));
   if (texts.length === 0) return { file: label, verdict: 'invalid', checks: [fail('qr.decode', `no QR code found in ${label}`)] };
   const q = verifyQrText(texts[0]!, keysFromCertificates(opts.orgCertificates ?? []));
   const checks: Check[] = [...q.checks];
