@@ -6,8 +6,8 @@
 import type { FontSet } from './fonts/index.js';
 import type { Profile } from './profile.js';
 import type { Numbered } from './record.js';
-// The render and stamp modules by name, not their index: a worker thread then loads neither Chromium's driver
-// nor sharp, which it never uses (~25 MB a worker).
+// The render and stamp modules by name, not their index: a worker thread then does not load Chromium's driver
+// (puppeteer-core) or the photo checks, which it never uses (~10 MB a worker).
 import { printedFields, type Reissue } from './render/fields.js';
 import { composeCertificate } from './render/overlay.js';
 import type { Template } from './render/template.js';
