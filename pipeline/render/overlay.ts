@@ -31,7 +31,7 @@ export interface OverlayPage {
 
 export interface OverlayInput {
   readonly fields: PrintedFields;
-  /** The photo as JPEG bytes, already checked and cropped to the box (stamp stage); absent: an empty photo box. */
+  /** The photo as JPEG bytes, already checked (stamp stage), fitted into the box on white; absent: an empty photo box. */
   readonly photoJpeg?: Uint8Array;
   /** Draws what other stages own (the QR code) into the sheet's boxes, in PDF points. */
   readonly decorate?: (page: OverlayPage, boxes: Readonly<Record<string, PdfRect>>) => void | Promise<void>;
@@ -144,7 +144,12 @@ export async function composeCertificate(t: Template, fonts: FontSet, input: Ove
       const jpeg = await JpegEmbedder.for(input.photoJpeg);
       const name = freshName(xobjects, 'SkPhoto');
       xobjects.set(PDFName.of(name), await jpeg.embedIntoContext(ctx));
-      ops.push('q', `${n(photo.width)} 0 0 ${n(photo.height)} ${n(photo.x)} ${n(photo.y)} cm`, `/${name} Do`, 'Q');
+      // Fitted into the box, centred, on white: a photo that is not square (embedded as it came) looks exactly
+      // like one converted to the square on white.
+      const scale = Math.min(photo.width / jpeg.width, photo.height / jpeg.height);
+      const [w, h] = [jpeg.width * scale, jpeg.height * scale];
+      if (w < photo.width - 0.01 || h < photo.height - 0.01) ops.push('q', '1 g', `${n(photo.x)} ${n(photo.y)} ${n(photo.width)} ${n(photo.height)} re`, 'f', 'Q');
+      ops.push('q', `${n(w)} 0 0 ${n(h)} ${n(photo.x + (photo.width - w) / 2)} ${n(photo.y + (photo.height - h) / 2)} cm`, `/${name} Do`, 'Q');
     } else {
       ops.push('q', '0.6 0.6 0.6 RG', '0.4 w', `${n(photo.x)} ${n(photo.y)} ${n(photo.width)} ${n(photo.height)} re`, 'S', 'Q');
     }

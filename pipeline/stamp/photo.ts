@@ -11,10 +11,16 @@ import type { Problem } from '../errors.js';
 export type PhotoProblem = Omit<Problem, 'rowNo'> & { readonly field: '照片' };
 
 export interface PreparedPhoto {
-  /** Baseline JPEG, sRGB, square. */
+  /**
+   * Baseline JPEG, sRGB: the 360 px square made from the source (`converted`), or the source itself with its
+   * metadata segments removed (`as-is`: already upright, sRGB, baseline and small; placed to fit the square).
+   */
   readonly jpeg: Buffer;
-  readonly sizePx: number;
-  /** Effective resolution when printed at 30 mm. */
+  readonly embedded: 'as-is' | 'converted';
+  /** The JPEG's pixel size (square when converted). */
+  readonly width: number;
+  readonly height: number;
+  /** Effective resolution when printed to fit 30 mm. */
   readonly dpi: number;
   readonly source: { readonly format: 'jpeg' | 'png'; readonly width: number; readonly height: number; readonly orientation?: number };
   /** Fraction of the sampled border that is near-white (0-1). */
@@ -43,7 +49,16 @@ export interface PhotoOptions {
   readonly fit?: 'contain' | 'cover';
   /** Share of near-white border pixels needed; default 0.85. */
   readonly minWhiteBorder?: number;
+  /**
+   * A JPEG source up to this many bytes that is upright, sRGB without an ICC profile, baseline and at most twice
+   * `sizePx` on its longer side is embedded as it is (metadata segments removed) instead of being decoded,
+   * resized and encoded again; default 48 KB. 0: always convert.
+   */
+  readonly asIsBytes?: number;
 }
+
+/** Edge of the reduced decode the checks of an as-is photo read: libjpeg decodes at 1/2, 1/4 or 1/8 scale for it. */
+const CHECK_PX = 120;
 
 const megapixels = (n: number) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)} MP` : `${n}-pixel`);
 
@@ -135,19 +150,21 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
     return problem('photo.resolution', file, `照片 "${file}" is ${w} × ${h} px; ${sizeMm} mm at ${minDpi} dpi needs at least ${minPx} px on the ${fit === 'contain' ? 'longer' : 'shorter'} side`);
   }
 
-  // One decode: the photo, upright on white, fitted into the square (inside for contain, cropped for cover) as raw
-  // sRGB. The checks read these pixels and the JPEG is encoded from them; decoding once more for a check sample
-  // and resizing again for the JPEG cost as much as everything else a certificate takes (~8 ms per photo).
+  const asIs = fit === 'contain' && meta.format === 'jpeg' && (meta.orientation ?? 1) === 1 && meta.space === 'srgb' && meta.channels === 3
+    && !meta.icc && !meta.isProgressive && bytes.length <= (opts.asIsBytes ?? 48 * 1024) && Math.max(w, h) <= 2 * sizePx
+    ? withoutMetadata(bytes)
+    : undefined;
+
+  // One decode. As-is: a reduced one for the checks (libjpeg scales while decoding, a tenth of a full decode plus
+  // resize). Converted: the photo, upright on white, fitted into the square (inside for contain, cropped for cover)
+  // as raw sRGB; the checks read these pixels and the JPEG is encoded from them.
   let fitted: { data: Buffer; info: OutputInfo };
   try {
-    fitted = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true })
-      .autoOrient()
-      .flatten({ background: '#ffffff' })
-      .resize(sizePx, sizePx, { fit: fit === 'contain' ? 'inside' : 'cover', position: 'north', kernel: 'lanczos3' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const decode = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true });
+    fitted = await (asIs
+      ? decode.resize(CHECK_PX, CHECK_PX, { fit: 'inside' })
+      : decode.autoOrient().flatten({ background: '#ffffff' }).resize(sizePx, sizePx, { fit: fit === 'contain' ? 'inside' : 'cover', position: 'north', kernel: 'lanczos3' }).toColourspace('srgb').removeAlpha()
+    ).raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
     const msg = (err as Error).message;
     if (/pixel limit/i.test(msg)) return problem('photo.pixels', file, `照片 "${file}" exceeds the ${megapixels(maxPixels)} decoding limit`);
@@ -164,6 +181,10 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
   if (whiteBorder < minWhite) {
     return problem('photo.background', file, `照片 "${file}" has no white background: ${(whiteBorder * 100).toFixed(0)} % of the border is near-white (mean colour ${meanBorder}), ${(minWhite * 100).toFixed(0)} % needed; retake it on white`);
   }
+  const source = { format: meta.format, width: w, height: h, ...(meta.orientation ? { orientation: meta.orientation } : {}) };
+  if (asIs) {
+    return { ok: true, photo: { jpeg: asIs, embedded: 'as-is', width: w, height: h, dpi: Math.floor(Math.max(w, h) / (sizeMm / 25.4)), source, whiteBorder } };
+  }
 
   // contain: centred on white. Baseline libjpeg-turbo with its standard tables: mozjpeg's trellis quantisation
   // made the file ~15 % smaller at four times the encoding time, optimised Huffman tables ~3 % at a third more.
@@ -178,16 +199,41 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
   } catch (err) {
     return problem('photo.decode', file, `照片 "${file}" cannot be converted (${(err as Error).message.split('\n')[0]})`);
   }
-  return {
-    ok: true,
-    photo: {
-      jpeg,
-      sizePx,
-      dpi: Math.floor(sizePx / (sizeMm / 25.4)),
-      source: { format: meta.format, width: w, height: h, ...(meta.orientation ? { orientation: meta.orientation } : {}) },
-      whiteBorder,
-    },
-  };
+  return { ok: true, photo: { jpeg, embedded: 'converted', width: sizePx, height: sizePx, dpi: Math.floor(sizePx / (sizeMm / 25.4)), source, whiteBorder } };
+}
+
+/**
+ * The JPEG without its metadata segments (EXIF, XMP, IPTC, ICC, comments: camera, place and time stay out of the
+ * certificate), or undefined when it is not a plain baseline JPEG (it is then converted instead). Kept: SOI,
+ * APP0 (JFIF), APP14 (Adobe colour transform), the tables, the frame and the scan with everything after it.
+ */
+export function withoutMetadata(jpeg: Buffer): Buffer | undefined {
+  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
+  const kept: Buffer[] = [jpeg.subarray(0, 2)];
+  let frame = false;
+  for (let i = 2; i + 4 <= jpeg.length; ) {
+    if (jpeg[i] !== 0xff) return undefined;
+    const marker = jpeg[i + 1]!;
+    if (marker === 0xff) {
+      i++; // a fill byte before the marker
+      continue;
+    }
+    if (marker === 0xda) {
+      // Start of scan: the entropy-coded image and the end marker follow.
+      if (!frame) return undefined;
+      kept.push(jpeg.subarray(i));
+      return Buffer.concat(kept);
+    }
+    const end = i + 2 + jpeg.readUInt16BE(i + 2);
+    if (end > jpeg.length) return undefined;
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isFrame && marker !== 0xc0 && marker !== 0xc1) return undefined; // progressive, lossless or arithmetic coding
+    frame ||= isFrame;
+    const metadata = (marker >= 0xe1 && marker <= 0xef && marker !== 0xee) || marker === 0xfe;
+    if (!metadata) kept.push(jpeg.subarray(i, end));
+    i = end;
+  }
+  return undefined;
 }
 
 /**

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { preparePhoto, type PhotoResult } from '../../pipeline/stamp/photo.js';
-import { makePhoto, type PhotoKind } from './_photos.js';
+import { preparePhoto, type PhotoResult, withoutMetadata } from '../../pipeline/stamp/photo.js';
+import { makePhoto, type PhotoKind, portrait } from './_photos.js';
 
 /** A roster folder with a photos/ subfolder holding every kind, and a secret file beside it. */
 const made = (async () => {
@@ -31,13 +31,13 @@ function rejected(t: import('ava').ExecutionContext, r: PhotoResult, rule: strin
   t.regex(r.problem.message, message);
 }
 
-test('a colour photo on white becomes a 360 px square sRGB JPEG of a few KB (30 mm at 304 dpi)', async (t) => {
-  const r = await preparePhoto(await made, 'good.jpg');
+test('a colour photo on white is converted to a 360 px square sRGB JPEG of a few KB (30 mm at 304 dpi)', async (t) => {
+  const r = await preparePhoto(await made, 'good.jpg', { asIsBytes: 0 });
   if (!r.ok) return t.fail(r.problem.message);
+  t.is(r.photo.embedded, 'converted');
   const meta = await sharp(r.photo.jpeg).metadata();
   t.is(meta.format, 'jpeg');
-  t.is(meta.width, 360);
-  t.is(meta.height, 360);
+  t.deepEqual([meta.width, meta.height, r.photo.width, r.photo.height], [360, 360, 360, 360]);
   t.is(meta.space, 'srgb');
   t.is(meta.channels, 3);
   t.is(r.photo.dpi, 304);
@@ -47,6 +47,49 @@ test('a colour photo on white becomes a 360 px square sRGB JPEG of a few KB (30 
   const { data } = await sharp(r.photo.jpeg).raw().toBuffer({ resolveWithObject: true });
   t.true(data[(180 * 360 + 2) * 3]! > 240, 'left margin is white');
   t.true(data[(359 * 360 + 180) * 3 + 2]! > 80, 'the clothes reach the bottom edge');
+});
+
+test('a small upright baseline sRGB JPEG is embedded as it came, its metadata (EXIF, comments) removed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'skillcert-photo-asis-'));
+  const source = await sharp(await makePhoto('good.jpg'))
+    .withExif({ IFD0: { Make: 'SecretCam', Model: 'X100', Copyright: 'Studio Wang' } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+  t.true(source.includes('SecretCam'), 'the source carries EXIF');
+  writeFileSync(join(dir, 'exif.jpg'), source);
+  const r = await preparePhoto(dir, 'exif.jpg');
+  if (!r.ok) return t.fail(r.problem.message);
+  t.is(r.photo.embedded, 'as-is');
+  t.deepEqual([r.photo.width, r.photo.height], [413, 531]);
+  t.is(r.photo.dpi, 449, 'the longer side, 531 px, over 30 mm');
+  t.false(r.photo.jpeg.includes('SecretCam'), 'no camera make');
+  t.false(r.photo.jpeg.includes('Exif'), 'no EXIF segment');
+  t.true(r.photo.jpeg.length < source.length);
+  // The image data is untouched: the same pixels decode from both.
+  const [a, b] = await Promise.all([source, r.photo.jpeg].map((j) => sharp(j).raw().toBuffer()));
+  t.true(a!.equals(b!), 'same pixels');
+});
+
+test('a photo larger than the as-is limits, or progressive, is converted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'skillcert-photo-big-'));
+  writeFileSync(join(dir, 'big.jpg'), await portrait({ width: 1200, height: 1560 }).jpeg({ quality: 95 }).toBuffer());
+  writeFileSync(join(dir, 'progressive.jpg'), await sharp(await makePhoto('good.jpg')).jpeg({ progressive: true }).toBuffer());
+  for (const f of ['big.jpg', 'progressive.jpg']) {
+    const r = await preparePhoto(dir, f);
+    if (!r.ok) return t.fail(r.problem.message);
+    t.is(r.photo.embedded, 'converted', f);
+    t.deepEqual([r.photo.width, r.photo.height], [360, 360], f);
+  }
+});
+
+test('withoutMetadata keeps a plain baseline JPEG decodable and refuses what is not one', async (t) => {
+  const good = await makePhoto('good.jpg');
+  const stripped = withoutMetadata(good)!;
+  t.truthy(stripped);
+  t.is((await sharp(stripped).metadata()).width, 413);
+  t.is(withoutMetadata(Buffer.from('not a jpeg')), undefined);
+  t.is(withoutMetadata(good.subarray(0, 40)), undefined, 'cut before the scan');
+  t.is(withoutMetadata(await sharp(good).jpeg({ progressive: true }).toBuffer()), undefined, 'progressive');
 });
 
 test('a PNG with a transparent background and a slightly off-white one are accepted', async (t) => {
