@@ -13,7 +13,7 @@ import { type Profile, profilePath } from '../../profile.js';
 import { loadSheet } from '../../render/sheet.js';
 import { chinaDate, filingNumber, issuerName, jobPrinted, levelText, zhDate } from '../model.js';
 import { BOTTOM, CONTENT_W, continuation, MARGIN, title } from './forms.js';
-import { LABEL, PdfKit, PT_PER_MM } from './kit.js';
+import { LABEL, PdfKit } from './kit.js';
 import { drawTable, type TableRow } from './table.js';
 
 export type StyleId = 'style-one' | 'style-two';
@@ -146,7 +146,7 @@ export async function filingMaterialPdf(
     const img = await embedImage(kit, bytes, path);
     if (sx + s.w + 10 > MARGIN + CONTENT_W) { sx = MARGIN; sy += 70; }
     kit.rect(sx, sy, s.w + 10, s.h + 10, { width: 0.4, gray: 0.5 });
-    kit.page.drawImage(img, { x: (sx + 5) * PT_PER_MM, y: kit.page.getHeight() - (sy + 5 + s.h) * PT_PER_MM, width: s.w * PT_PER_MM, height: s.h * PT_PER_MM });
+    kit.image(img, sx + 5, sy + 5, s.w, s.h);
     const colW = Math.max(s.w + 10, 55);
     const after = await kit.paragraph(s.label, sx, sy + s.h + 16, colW, 9, { lineHeight: 4.2 });
     await kit.field('启用时间：', undefined, sx, after + 2, colW, 9);

@@ -5,7 +5,8 @@
  * measured with the same faces that draw it, so it shrinks or wraps before it could leave its box.
  */
 import { createHash } from 'node:crypto';
-import { type PDFContentStream, PDFDocument, type PDFFont, type PDFPage, PDFRawStream, type PDFRef, rgb, LineCapStyle } from 'pdf-lib';
+import { deflateSync } from 'node:zlib';
+import { type PDFEmbeddedPage, PDFDocument, type PDFFont, type PDFImage, type PDFPage, PDFRawStream } from 'pdf-lib';
 import { type Face, type FontSet, isCjk, type Role, widthMm } from '../../fonts/index.js';
 import { fontkitAdapter, rememberFace } from '../../render/pdf-fonts.js';
 import { tokenize } from '../../render/layout.js';
@@ -53,9 +54,21 @@ export interface DocMeta {
   readonly seed: string;
 }
 
+/** Content-stream numbers: 1/1000 pt. */
+const n = (v: number) => String(Math.round(v * 1000) / 1000);
+
+/**
+ * Drawing operators are written straight into each page's content as text, not through pdf-lib's drawText and
+ * drawRectangle: those build a dozen validated operator objects per call, which made a 20,000-line sign-off sheet
+ * take most of the bundle's time and hundreds of MB. A page's operators are encoded (deflated) into one
+ * content stream as soon as the next page starts; drawing on a finished page later (page numbers) adds a stream.
+ */
 export class PdfKit {
   private readonly embedded = new Map<Face, PDFFont>();
   private current: PDFPage | undefined;
+  private readonly pending = new Map<PDFPage, string[]>();
+  /** Resource names of fonts and images per page. */
+  private readonly names = new Map<PDFPage, Map<object, string>>();
   private constructor(readonly doc: PDFDocument, readonly fonts: FontSet, private readonly meta: DocMeta) {}
 
   static async create(fonts: FontSet, meta: DocMeta): Promise<PdfKit> {
@@ -81,22 +94,37 @@ export class PdfKit {
   }
 
   addPage(size: { width: number; height: number } = A4): PDFPage {
-    if (this.current) this.seal(this.current);
+    if (this.current) this.flush(this.current);
     this.current = this.doc.addPage([size.width * PT_PER_MM, size.height * PT_PER_MM]);
     return this.current;
   }
 
-  /**
-   * Encodes a finished page's content now and drops its operator objects: pdf-lib keeps every operator of every
-   * page until save(), over 1 GB for the receipt of a 20,000-certificate batch. Drawing on the page later (page
-   * numbers) starts a new content stream after this one.
-   */
-  private seal(page: PDFPage): void {
-    const p = page as unknown as { contentStream?: PDFContentStream; contentStreamRef?: PDFRef };
-    if (!p.contentStream || !p.contentStreamRef) return;
-    this.doc.context.assign(p.contentStreamRef, PDFRawStream.of(p.contentStream.dict, p.contentStream.getContents()));
-    p.contentStream = undefined;
-    p.contentStreamRef = undefined;
+  private ops(page: PDFPage): string[] {
+    let ops = this.pending.get(page);
+    if (!ops) this.pending.set(page, (ops = []));
+    return ops;
+  }
+
+  /** The page's drawn operators as one deflated content stream after those it has. */
+  private flush(page: PDFPage): void {
+    const ops = this.pending.get(page);
+    this.pending.delete(page);
+    this.names.delete(page);
+    if (!ops?.length) return;
+    const ctx = this.doc.context;
+    page.node.addContentStream(ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), deflateSync(Buffer.from(`q\n${ops.join('\n')}\nQ\n`, 'latin1')))));
+  }
+
+  /** The page's resource name (with its slash) of a font or image, added to its resources the first time. */
+  private resource(page: PDFPage, what: PDFFont | PDFImage | PDFEmbeddedPage): string {
+    let names = this.names.get(page);
+    if (!names) this.names.set(page, (names = new Map()));
+    let name = names.get(what);
+    if (!name) {
+      name = ('encodeText' in what ? page.node.newFontDictionary(what.name, what.ref) : page.node.newXObject('Im', what.ref)).asString();
+      names.set(what, name);
+    }
+    return name;
   }
 
   // Width is linear in the size: each text is split and measured once, at 1 pt (a sign-off sheet of
@@ -197,8 +225,10 @@ export class PdfKit {
     let cx = opts.w === undefined || align === 'left' ? x : align === 'center' ? x + (opts.w - width) / 2 : x + opts.w - width;
     if (opts.w === undefined && align !== 'left') cx = align === 'center' ? x - width / 2 : x - width;
     const top = page.getHeight();
+    const ops = this.ops(page);
     for (const p of this.pieces(text, script, 'text')) {
-      page.drawText(p.text, { x: cx * PT_PER_MM, y: top - y * PT_PER_MM, size, font: await this.font(p.face) });
+      const font = await this.font(p.face);
+      ops.push(`BT ${this.resource(page, font)} ${n(size)} Tf ${n(cx * PT_PER_MM)} ${n(top - y * PT_PER_MM)} Td ${font.encodeText(p.text).toString()} Tj ET`);
       cx += widthMm(p.text, p.face, size);
     }
     return size;
@@ -222,24 +252,21 @@ export class PdfKit {
 
   line(x1: number, y1: number, x2: number, y2: number, opts: { width?: number; dash?: boolean; gray?: number } = {}, page: PDFPage = this.page): void {
     const top = page.getHeight();
-    const g = opts.gray ?? 0;
-    page.drawLine({
-      start: { x: x1 * PT_PER_MM, y: top - y1 * PT_PER_MM },
-      end: { x: x2 * PT_PER_MM, y: top - y2 * PT_PER_MM },
-      thickness: opts.width ?? 0.5,
-      color: rgb(g, g, g),
-      ...(opts.dash ? { dashArray: [3, 2], lineCap: LineCapStyle.Butt } : {}),
-    });
+    const dash = opts.dash ? '[3 2] 0 d 0 J ' : '';
+    this.ops(page).push(`q ${n(opts.gray ?? 0)} G ${n(opts.width ?? 0.5)} w ${dash}${n(x1 * PT_PER_MM)} ${n(top - y1 * PT_PER_MM)} m ${n(x2 * PT_PER_MM)} ${n(top - y2 * PT_PER_MM)} l S Q`);
   }
 
+  /** A rectangle (mm from the top-left), outlined, and filled with grey `fill` (0 black, 1 white) when given. */
   rect(x: number, y: number, w: number, h: number, opts: { width?: number; gray?: number; fill?: number } = {}, page: PDFPage = this.page): void {
     const top = page.getHeight();
-    const g = opts.gray ?? 0;
-    page.drawRectangle({
-      x: x * PT_PER_MM, y: top - (y + h) * PT_PER_MM, width: w * PT_PER_MM, height: h * PT_PER_MM,
-      borderWidth: opts.width ?? 0.5, borderColor: rgb(g, g, g),
-      ...(opts.fill !== undefined ? { color: rgb(opts.fill, opts.fill, opts.fill) } : {}),
-    });
+    const fill = opts.fill !== undefined ? `${n(opts.fill)} g ` : '';
+    this.ops(page).push(`q ${fill}${n(opts.gray ?? 0)} G ${n(opts.width ?? 0.5)} w ${n(x * PT_PER_MM)} ${n(top - (y + h) * PT_PER_MM)} ${n(w * PT_PER_MM)} ${n(h * PT_PER_MM)} re ${fill ? 'B' : 'S'} Q`);
+  }
+
+  /** An embedded image or page drawn into the box (mm from the top-left, w × h mm). */
+  image(what: PDFImage | PDFEmbeddedPage, x: number, y: number, w: number, h: number, page: PDFPage = this.page): void {
+    const top = page.getHeight();
+    this.ops(page).push(`q ${n(w * PT_PER_MM)} 0 0 ${n(h * PT_PER_MM)} ${n(x * PT_PER_MM)} ${n(top - (y + h) * PT_PER_MM)} cm ${this.resource(page, what)} Do Q`);
   }
 
   /** A label followed by a fill-in line: the value when known, otherwise a blank line to write on. */
@@ -259,10 +286,12 @@ export class PdfKit {
       const wmm = p.getWidth() * MM_PER_PT;
       const hmm = p.getHeight() * MM_PER_PT;
       await this.text(`${prefix}第 ${i + 1} 页 共 ${pages.length} 页`, 0, hmm - 8, { size: 9, script: LABEL, align: 'center', w: wmm }, p);
+      this.flush(p);
     }
   }
 
   async save(): Promise<Uint8Array> {
+    for (const page of [...this.pending.keys()]) this.flush(page);
     return this.doc.save({ useObjectStreams: false });
   }
 }
