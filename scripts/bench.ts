@@ -83,7 +83,7 @@ try {
   process.stdout.write(`certificates ${issued} in ${seconds.toFixed(1)} s end to end (roster to signed files, tables and bundle): ${rate.toFixed(1)} certificates/s\n`);
   process.stdout.write(`mean size ${Math.round(bytes / issued)} bytes per certificate\n`);
   process.stdout.write(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (main thread and workers)\n`);
-  process.stdout.write(`timings ${JSON.stringify(r.summary.timings)}\n`);
+  process.stdout.write(`timings ms ${JSON.stringify({ ...r.summary.timings, bundle: r.outputs.timings })}\n`);
   process.stdout.write(`certs/s=${rate.toFixed(1)}\n`);
 } finally {
   if (values.keep) process.stderr.write(`kept ${work}\n`);

@@ -29,6 +29,8 @@ export interface BatchOutputOptions {
   /** Sample certificate PDFs: when given, the filing material (附件3) is written too. */
   readonly sampleCertificates?: readonly SampleCertificate[];
   readonly filingMaterial?: FilingMaterialOptions;
+  /** SHA-256 of files this run wrote, by path relative to `dir` (the certificates): the manifest does not read them again. */
+  readonly knownDigests?: ReadonlyMap<string, string>;
   /** Where the archive goes (default: <dir>/filing-bundle-<batch id>.zip); false: no archive. */
   readonly archive?: string | false;
 }
@@ -41,6 +43,8 @@ export interface BatchOutputs {
   readonly manifest: Manifest;
   readonly report: BatchReport;
   readonly warnings: readonly DeadlineWarning[];
+  /** Milliseconds per step (tables, receipts, report, manifest, archive); the report holds the first two. */
+  readonly timings: Readonly<Record<string, number>>;
 }
 
 export function archiveName(batchId: string): string {
@@ -88,16 +92,20 @@ export async function writeBatchOutputs(summary: BatchSummary, profile: Profile,
     timings: { 'bundle.tables': tTables - t0, 'bundle.receipts': tReceipts - tTables },
   });
   files.push(...(await writeReport(dir, report)));
+  const tReport = performance.now();
 
   const archive = opts.archive === false ? undefined : opts.archive ?? join(dir, archiveName(summary.batchId));
   const archiveRel = archive && !isAbsolute(relative(dir, archive)) && !relative(dir, archive).startsWith('..') ? rel(archive) : undefined;
-  const written = await writeManifest(dir, { batchId: summary.batchId, profileId: summary.profileId, created: now }, opts.signer, new Set(archiveRel ? [archiveRel] : []));
+  const written = await writeManifest(dir, { batchId: summary.batchId, profileId: summary.profileId, created: now }, opts.signer, new Set(archiveRel ? [archiveRel] : []), opts.knownDigests);
   files.push(...written.files);
+  const tManifest = performance.now();
   if (archive) {
     await writeArchive(dir, [...written.manifest.files.map((f) => f.path), ...written.files], archive, now);
     if (archiveRel) files.push(archiveRel);
   }
-  return { files, ...(archive ? { archive } : {}), manifest: written.manifest, report, warnings };
+  const ms = (a: number, b: number) => Math.round(b - a);
+  const timings = { tables: ms(t0, tTables), receipts: ms(tTables, tReceipts), report: ms(tReceipts, tReport), manifest: ms(tReport, tManifest), archive: ms(tManifest, performance.now()) };
+  return { files, ...(archive ? { archive } : {}), manifest: written.manifest, report, warnings, timings };
 }
 
 export { safeCell, safeText, isDangerous, NEUTRALISER } from '../cells.js';

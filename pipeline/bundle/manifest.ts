@@ -79,12 +79,21 @@ export async function hashFile(file: string): Promise<{ size: number; sha256: st
 /** Files hashed at once: each hash waits on reads from libuv's threads, so a few in flight keep them busy. */
 const HASHING_AT_ONCE = 8;
 
-export async function buildManifest(dir: string, meta: ManifestMeta, exclude: ReadonlySet<string> = new Set()): Promise<Manifest> {
+/**
+ * `known`: SHA-256 digests of files this process wrote itself, by relative path (the batch's certificates, hashed
+ * by the worker that signed them from the bytes it wrote): they are not read again. Should such a file have
+ * changed since, the manifest no longer matches it and verify-bundle says so.
+ */
+export async function buildManifest(dir: string, meta: ManifestMeta, exclude: ReadonlySet<string> = new Set(), known: ReadonlyMap<string, string> = new Map()): Promise<Manifest> {
   const paths = await listFiles(dir, new Set([...SELF, ...exclude]));
   const files: ManifestEntry[] = new Array(paths.length);
+  const entry = async (path: string): Promise<ManifestEntry> => {
+    const sha256 = known.get(path);
+    return { path, ...(sha256 ? { size: (await lstat(join(dir, path))).size, sha256 } : await hashFile(join(dir, path))) };
+  };
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(HASHING_AT_ONCE, paths.length) }, async () => {
-    for (let i = next++; i < paths.length; i = next++) files[i] = { path: paths[i]!, ...(await hashFile(join(dir, paths[i]!))) };
+    for (let i = next++; i < paths.length; i = next++) files[i] = await entry(paths[i]!);
   }));
   return { format: MANIFEST_FORMAT, batchId: meta.batchId, profileId: meta.profileId, created: meta.created.toISOString(), algorithm: 'SHA-256', files };
 }
@@ -95,8 +104,8 @@ export const manifestBytes = (m: Manifest): Buffer => Buffer.from(`${JSON.string
  * Writes manifest.json (and manifest.json.jws when a signer is given; a stale signature is removed when
  * not, so an unsigned manifest never sits beside an old signature). Returns the paths written.
  */
-export async function writeManifest(dir: string, meta: ManifestMeta, signer?: ManifestSigner, exclude: ReadonlySet<string> = new Set()): Promise<{ manifest: Manifest; files: string[] }> {
-  const manifest = await buildManifest(dir, meta, exclude);
+export async function writeManifest(dir: string, meta: ManifestMeta, signer?: ManifestSigner, exclude: ReadonlySet<string> = new Set(), known?: ReadonlyMap<string, string>): Promise<{ manifest: Manifest; files: string[] }> {
+  const manifest = await buildManifest(dir, meta, exclude, known);
   const bytes = manifestBytes(manifest);
   await writeAtomic(join(dir, FILES.manifest), bytes);
   const written = [FILES.manifest as string];
