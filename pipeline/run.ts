@@ -239,8 +239,8 @@ interface IssueContext {
  * groups are whole: with groups of whatever was queued, 1,000 rows took 374 transactions and 1.5 s.
  */
 const NUMBER_GROUP = 32;
-/** Rows between "photo being prepared" and "file written", at most: four groups (the pool holds the rest). */
-const PHOTO_WINDOW = 4 * NUMBER_GROUP;
+/** Rows between "photo being prepared" and "file written", at most: the group in the pool and the next one. */
+const PHOTO_WINDOW = 2 * NUMBER_GROUP;
 /** Signed files recorded in one transaction, at most, and how long one waits for the next to join it. */
 const RECORD_GROUP = 128;
 const RECORD_AFTER_MS = 500;

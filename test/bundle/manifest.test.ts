@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
@@ -234,6 +234,34 @@ test('the archive is deterministic: same folder, same bytes; sorted names, one t
   t.true(names.includes('manifest.json') && names.includes('manifest.json.jws'));
   t.false(names.some((n) => n.endsWith('.zip')), 'the archive does not contain itself');
   t.is(times.size, 1);
+});
+
+test('digests the run already knows are taken as given: right ones give the same manifest, a file changed since fails the bundle', async (t) => {
+  const d = tmp();
+  mkdirSync(join(d, 'certificates'));
+  writeFileSync(join(d, 'certificates', 'x.pdf'), '%PDF-1.7 x\n');
+  writeFileSync(join(d, 'a.txt'), 'a');
+  const meta = { batchId: 'b', profileId: 'p', created: now };
+  const hashed = (await writeManifest(d, meta, id.signer)).manifest;
+  const right = new Map([['certificates/x.pdf', hashed.files.find((f) => f.path === 'certificates/x.pdf')!.sha256]]);
+  t.deepEqual((await writeManifest(d, meta, id.signer, new Set(), right)).manifest, hashed);
+  // The worker's digest no longer matches the file (changed after it was signed): the manifest says what was
+  // signed, and verify-bundle names the file.
+  await writeManifest(d, meta, id.signer, new Set(), new Map([['certificates/x.pdf', '0'.repeat(64)]]));
+  const archive = join(d, 'bundle.zip');
+  await writeArchive(d, ['a.txt', 'certificates/x.pdf', 'manifest.json', 'manifest.json.jws'], archive, now);
+  const v = await verifyBundle(archive, [id.certificatePem]);
+  t.false(v.ok);
+  t.regex(JSON.stringify(v.checks), /certificates\/x\.pdf/);
+});
+
+test('a file that cannot be read fails the archive with its reason, and no partial archive is left', async (t) => {
+  const d = tmp();
+  writeFileSync(join(d, 'a.txt'), 'a');
+  const target = join(d, 'out', 'bundle.zip');
+  const err = await t.throwsAsync(writeArchive(d, ['a.txt', 'gone.pdf'], target, now));
+  t.regex(err!.message, /cannot write the archive .*bundle\.zip: .*ENOENT.*gone\.pdf/);
+  t.deepEqual(readdirSync(join(d, 'out')), [], 'neither the archive nor its temporary file');
 });
 
 test('without a signer the manifest is written unsigned and the bundle reports it', async (t) => {
