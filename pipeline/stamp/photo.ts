@@ -8,6 +8,10 @@ import { isAbsolute, relative, resolve, win32 } from 'node:path';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import type { Problem } from '../errors.js';
 
+// Every photo is read once: libvips's operation cache (up to 50 MB by default) would only hold decoded photos
+// nobody asks for again.
+sharp.cache(false);
+
 export type PhotoProblem = Omit<Problem, 'rowNo'> & { readonly field: '照片' };
 
 export interface PreparedPhoto {

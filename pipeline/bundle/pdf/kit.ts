@@ -54,6 +54,12 @@ export interface DocMeta {
   readonly seed: string;
 }
 
+/**
+ * Texts measured and remembered, at most: a table's cells are measured several times each (fitting, then drawing)
+ * and its labels on every page; a sign-off sheet's 20,000 names and numbers, all remembered, held ~40 MB.
+ */
+const MEMO_SIZE = 2_000;
+
 /** Content-stream numbers: 1/1000 pt. */
 const n = (v: number) => String(Math.round(v * 1000) / 1000);
 
@@ -137,7 +143,7 @@ export class PdfKit {
     if (!hit) {
       const pieces = this.split(text, script, where);
       hit = { pieces, unit: pieces.reduce((w, p) => w + widthMm(p.text, p.face, 1), 0) };
-      if (this.memo.size > 50_000) this.memo.clear();
+      if (this.memo.size >= MEMO_SIZE) this.memo.clear();
       this.memo.set(key, hit);
     }
     return hit;
