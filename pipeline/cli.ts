@@ -88,7 +88,7 @@ program
   .option('--registry <path>', 'registry: a SQLite file (default <out>/registry.sqlite)')
   .option('--photos <dir>', "the roster's photo folder (default <roster folder>/photos)")
   .option('--issue-date <YYYY-MM-DD>', '发证日期 for rosters without that column')
-  .addOption(new Option('--workers <n>', 'worker threads (default: one per core; 0 = in this thread)').argParser(Number))
+  .addOption(new Option('--workers <n>', 'worker threads (default: one per core but one; 0 = in this thread)').argParser(Number))
   .option('--filing-material', 'also write the certificate-style filing material of 附件3')
   .option('--operator <name>', 'who runs it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
   .option('--quiet', 'no progress output')
