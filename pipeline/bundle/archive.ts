@@ -40,6 +40,13 @@ if (typeof zlib.crc32 === 'function') {
 const ALREADY_COMPRESSED = /\.(pdf|xlsx|zip|png|jpe?g)$/i;
 
 /**
+ * Bytes the archive file's stream takes before it asks yazl to wait: with the default 16 KB every entry's header,
+ * data and descriptor went to the disk as three writes, one after the other through the thread pool (60,000 writes
+ * for 20,000 certificates); a few MB lets them gather into one writev (20,000 certificates: 9.9 -> 7.1 s).
+ */
+const WRITE_BUFFER = 4 * 1024 * 1024;
+
+/**
  * Writes `archive` holding `files` (relative to `dir`); the archive appears under its name only when complete.
  * Every entry is added lazily: yazl asks for an entry's bytes when it reaches it, and the file is then read whole,
  * synchronously (nothing else runs while the bundle is written; one read from the page cache instead of a read
@@ -72,7 +79,7 @@ export async function writeArchive(dir: string, files: readonly string[], archiv
   zip.end();
   const failed = new Promise<never>((_, reject) => zip.on('error', reject));
   try {
-    await Promise.race([pipeline(zip.outputStream, createWriteStream(tmp)), failed]);
+    await Promise.race([pipeline(zip.outputStream, createWriteStream(tmp, { highWaterMark: WRITE_BUFFER })), failed]);
     await rename(tmp, archive);
   } catch (err) {
     (zip.outputStream as unknown as Readable).destroy();
