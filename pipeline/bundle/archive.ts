@@ -50,7 +50,7 @@ const WRITE_BUFFER = 4 * 1024 * 1024;
  * Writes `archive` holding `files` (relative to `dir`); the archive appears under its name only when complete.
  * Every entry is added lazily: yazl asks for an entry's bytes when it reaches it, and the file is then read whole,
  * synchronously (nothing else runs while the bundle is written; one read from the page cache instead of a read
- * stream's open, reads and close through the thread pool: 20,000 certificates in ~12 s instead of ~20 s). Memory
+ * stream's open, reads and close through the thread pool, each a round trip). Memory
  * holds one file at a time, never the batch (buffers handed to yazl.addBuffer stay referenced until the archive
  * ends: 2 GB for 20,000 certificates).
  */
