@@ -71,6 +71,9 @@ const problem = (rule: string, value: string | undefined, message: string): Phot
   problem: { field: '照片', rule, ...(value !== undefined ? { value } : {}), message },
 });
 
+/** Photo folders as resolved once (a batch asks for thousands of photos from one folder). */
+const realFolders = new Map<string, string>();
+
 /**
  * Resolves a roster's photo name inside the photo folder only: no absolute paths, no `..`, no symbolic
  * link that leads outside the folder.
@@ -81,11 +84,14 @@ export async function resolvePhotoPath(photoDir: string, name: string | undefine
   if (name.includes('\0')) return fail('photo.path', '照片 contains a NUL character; give a plain file name');
   if (isAbsolute(name) || win32.isAbsolute(name)) return fail('photo.path', `照片 "${name}" is an absolute path; give a file name inside the roster's photo folder`);
   if (name.split(/[\\/]+/).includes('..')) return fail('photo.path', `照片 "${name}" leads out of the roster's photo folder (".."); give a file name inside it`);
-  let dir: string;
-  try {
-    dir = await realpath(photoDir);
-  } catch {
-    return fail('photo.missing', `the photo folder ${photoDir} does not exist`);
+  let dir = realFolders.get(photoDir);
+  if (dir === undefined) {
+    try {
+      dir = await realpath(photoDir);
+    } catch {
+      return fail('photo.missing', `the photo folder ${photoDir} does not exist`);
+    }
+    realFolders.set(photoDir, dir);
   }
   const target = resolve(dir, name);
   let real: string;
