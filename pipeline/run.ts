@@ -248,7 +248,7 @@ const RECORD_AFTER_MS = 500;
 /**
  * Numbers the accepted rows in roster order and has the pool render and sign them:
  *
- *   photo (PhotoQueue, several at once) → number (registry, in roster order, the queued rows per transaction)
+ *   photo (PhotoQueue, several at once) → number (registry, in roster order, NUMBER_GROUP rows per transaction)
  *     → render + sign (pool) → record the signed files (registry, grouped per RECORD_GROUP or RECORD_AFTER_MS)
  *
  * The photo queue's window bounds the rows between "photo being prepared" and "file written": memory stays

@@ -60,6 +60,9 @@ export async function writeArchive(dir: string, files: readonly string[], archiv
   const zip = new yazl.ZipFile();
   const mtime = chinaWallClock(time);
   const paths = [...new Set(files)].sort(byBytes);
+  // Listened to before the first entry is added: yazl asks for the first entry's bytes at once.
+  const failed = new Promise<never>((_, reject) => zip.on('error', reject));
+  failed.catch(() => undefined);
   for (const rel of paths) {
     // PDFs and workbooks are compressed inside already: deflating them again gained ~10 % and was most of the
     // bundle's time (seconds per thousand certificates), so they are stored.
@@ -77,12 +80,14 @@ export async function writeArchive(dir: string, files: readonly string[], archiv
     });
   }
   zip.end();
-  const failed = new Promise<never>((_, reject) => zip.on('error', reject));
+  const file = createWriteStream(tmp, { highWaterMark: WRITE_BUFFER });
   try {
-    await Promise.race([pipeline(zip.outputStream, createWriteStream(tmp, { highWaterMark: WRITE_BUFFER })), failed]);
+    await Promise.race([pipeline(zip.outputStream, file), failed]);
     await rename(tmp, archive);
   } catch (err) {
     (zip.outputStream as unknown as Readable).destroy();
+    // The temporary file is removed once its stream has closed: a stream still opening would create it again.
+    if (!file.closed) await new Promise<void>((closed) => file.destroy().once('close', () => closed()));
     await rm(tmp, { force: true });
     throw new SkillcertError('E_IO', `cannot write the archive ${archive}: ${(err as Error).message}`, { file: archive }, { cause: err });
   }

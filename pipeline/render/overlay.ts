@@ -141,7 +141,10 @@ export async function composeCertificate(t: Template, fonts: FontSet, input: Ove
   const photo = boxes.photo;
   if (photo) {
     if (input.photoJpeg) {
-      const jpeg = await JpegEmbedder.for(input.photoJpeg);
+      // pdf-lib's JPEG reader reads `.buffer` from offset 0: a view into a larger buffer (a small Buffer comes from
+      // Node's shared pool) is copied first.
+      const bytes = input.photoJpeg;
+      const jpeg = await JpegEmbedder.for(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes));
       const name = freshName(xobjects, 'SkPhoto');
       xobjects.set(PDFName.of(name), await jpeg.embedIntoContext(ctx));
       // Fitted into the box, centred, on white: a photo that is not square (embedded as it came) looks exactly

@@ -1,7 +1,8 @@
 /**
- * The holder's photo (SPEC §3, 第八条): JPEG or PNG from the roster's photo folder, auto-oriented, decoded
- * under a pixel limit, a colour photo on a white background, made into a 30 mm × 30 mm square at 300 dpi
- * or better. Every failure is a Problem-like value for the row — never an exception, never a crashed run.
+ * The holder's photo (SPEC §3, 第八条): JPEG or PNG from the roster's photo folder, decoded under a pixel limit, a
+ * colour photo on a white background, printed in a 30 mm × 30 mm box at 300 dpi or better: a small upright baseline
+ * JPEG as it came (metadata removed), any other photo auto-oriented and made into a square on white. Every failure
+ * is a Problem-like value for the row — never an exception, never a crashed run.
  */
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, win32 } from 'node:path';
@@ -214,8 +215,8 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
 
 /**
  * The JPEG without its metadata segments (EXIF, XMP, IPTC, ICC, comments: camera, place and time stay out of the
- * certificate), or undefined when it is not a plain baseline JPEG (it is then converted instead). Kept: SOI,
- * APP0 (JFIF), APP14 (Adobe colour transform), the tables, the frame and the scan with everything after it.
+ * certificate), or undefined when it is not a plain single-scan baseline JPEG (it is then converted instead).
+ * Kept: SOI, APP0 (JFIF), APP14 (Adobe colour transform), the tables, the frame, the scan and the end marker.
  */
 export function withoutMetadata(jpeg: Buffer): Buffer | undefined {
   if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
@@ -229,10 +230,19 @@ export function withoutMetadata(jpeg: Buffer): Buffer | undefined {
       continue;
     }
     if (marker === 0xda) {
-      // Start of scan: the entropy-coded image and the end marker follow.
+      // Start of scan: the entropy-coded image, then the end marker. In the coded data a 0xFF is followed by 0x00
+      // (stuffing) or a restart marker; anything else ends the scan. One scan then the end of the image, and what
+      // follows (a trailer, an appended file, a second image with its own EXIF) is cut; another scan: converted.
       if (!frame) return undefined;
-      kept.push(jpeg.subarray(i));
-      return Buffer.concat(kept);
+      for (let k = i + 2 + jpeg.readUInt16BE(i + 2); k + 1 < jpeg.length; k++) {
+        if (jpeg[k] !== 0xff) continue;
+        const next = jpeg[k + 1]!;
+        if (next === 0x00 || next === 0xff || (next >= 0xd0 && next <= 0xd7)) continue;
+        if (next !== 0xd9) return undefined;
+        kept.push(jpeg.subarray(i, k + 2));
+        return Buffer.concat(kept);
+      }
+      return undefined;
     }
     const end = i + 2 + jpeg.readUInt16BE(i + 2);
     if (end > jpeg.length) return undefined;

@@ -259,8 +259,10 @@ test('a file that cannot be read fails the archive with its reason, and no parti
   const d = tmp();
   writeFileSync(join(d, 'a.txt'), 'a');
   const target = join(d, 'out', 'bundle.zip');
-  const err = await t.throwsAsync(writeArchive(d, ['a.txt', 'gone.pdf'], target, now));
-  t.regex(err!.message, /cannot write the archive .*bundle\.zip: .*ENOENT.*gone\.pdf/);
+  for (const files of [['a.txt', 'gone.pdf'], ['gone.pdf', 'a.txt'], ['0-gone-first.pdf', 'a.txt']]) {
+    const err = await t.throwsAsync(writeArchive(d, files, target, now));
+    t.regex(err!.message, /cannot write the archive .*bundle\.zip: .*ENOENT.*gone/, files.join(' '));
+  }
   t.deepEqual(readdirSync(join(d, 'out')), [], 'neither the archive nor its temporary file');
 });
 

@@ -158,6 +158,23 @@ for (const styleId of ['style-one', 'style-two'] as const) {
   });
 }
 
+test('a portrait photo embedded as it came is fitted into the 30 mm box, centred, even from a view into a larger buffer', async (t) => {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="520"><rect width="400" height="520" fill="#fff"/><circle cx="200" cy="190" r="90" fill="#c96"/></svg>';
+  const jpeg = await sharp(Buffer.from(svg)).jpeg({ quality: 60 }).toBuffer();
+  // As Node hands out a small Buffer: a view at an offset into a shared pool.
+  const pool = Buffer.alloc(jpeg.length + 100);
+  jpeg.copy(pool, 37);
+  const view = pool.subarray(37, 37 + jpeg.length);
+  const tpl = templates.get('style-one')!;
+  const r = await renderCertificate(tpl, fonts, { fields: printedFields(record), photoJpeg: view, date: new Date('2026-11-20T00:00:00Z') });
+  const el = tpl.sheet.images.find((i) => i.kind === 'photo')!;
+  const box = imageBoxes(r.bytes).find((b) => Math.abs(b.px - 400) < 1);
+  if (!box) return t.fail('the photo is not in the PDF');
+  const near = (a: number, b: number) => Math.abs(a - b) <= TOL;
+  t.true(near(box.h, 30) && near(box.w, (30 * 400) / 520), `photo is ${box.w.toFixed(2)} × ${box.h.toFixed(2)} mm`);
+  t.true(near(box.y, el.y) && near(box.x + box.w / 2, el.x + el.w / 2), `centred in its box at (${box.x.toFixed(2)}, ${box.y.toFixed(2)})`);
+});
+
 test('第九条: an empty job is printed as —— and the level as 三级/高级工', async (t) => {
   const { file } = await certificate('style-one');
   const text = stext(file)[0]!.chars.map((c) => c.c).join('');

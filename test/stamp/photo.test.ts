@@ -90,6 +90,11 @@ test('withoutMetadata keeps a plain baseline JPEG decodable and refuses what is 
   t.is(withoutMetadata(Buffer.from('not a jpeg')), undefined);
   t.is(withoutMetadata(good.subarray(0, 40)), undefined, 'cut before the scan');
   t.is(withoutMetadata(await sharp(good).jpeg({ progressive: true }).toBuffer()), undefined, 'progressive');
+  // Whatever follows the end of the image (a trailer, an appended file) is cut.
+  const appended = withoutMetadata(Buffer.concat([good, Buffer.from('secret notes appended to the photo')]))!;
+  t.false(appended.includes('secret notes'));
+  t.deepEqual(appended.subarray(-2), Buffer.from([0xff, 0xd9]), 'ends with the end-of-image marker');
+  t.true((await sharp(appended).raw().toBuffer()).equals(await sharp(good).raw().toBuffer()), 'same pixels');
 });
 
 test('a PNG with a transparent background and a slightly off-white one are accepted', async (t) => {
