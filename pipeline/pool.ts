@@ -37,8 +37,8 @@ export class Pool {
   /**
    * One worker per core but one: the main thread keeps a core for what it does per certificate — the photo
    * checks (sharp, on libuv's threads), the registry, the roster — which is about as much as a worker's PDF.
-   * On 2 cores, 2 workers made the certificates ~10 % faster for ~60 MB more (bench, 2,000 rows): `--workers 2`
-   * where memory allows.
+   * On 2 cores, 2 workers made a batch between as fast and ~10 % faster for ~60 MB more (bench, 2,000 and 3,000
+   * rows).
    */
   static defaultSize(): number {
     return Math.max(1, availableParallelism() - 1);
