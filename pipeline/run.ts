@@ -25,7 +25,7 @@ import { type IssueResult, openRegistry, type PdfDigest, type Registry } from '.
 import { buildTemplate, launchBrowser } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from './stamp/index.js';
-import { validateRoster, writeRejectsWorkbook, type RosterSummary } from './validate/index.js';
+import { type RosterValidation, validateRoster, writeRejectsWorkbook, type RosterSummary } from './validate/index.js';
 
 export interface Progress {
   start(total: number): void;
@@ -83,6 +83,22 @@ export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: s
   return `${profile.id}-${h.slice(0, 12)}`;
 }
 
+/** The spool of a run's accepted rows in the output folder: `.tmp-accepted-<pid>.jsonl`. */
+const SPOOL_PREFIX = '.tmp-accepted-';
+
+/** Removes the spools of runs that are no longer running (killed): they hold ID numbers. */
+function removeStaleSpools(out: string): void {
+  for (const f of readdirSync(out)) {
+    const pid = f.startsWith(SPOOL_PREFIX) && f.endsWith('.jsonl') ? Number(f.slice(SPOOL_PREFIX.length, -'.jsonl'.length)) : NaN;
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(out, f), { force: true });
+    }
+  }
+}
+
 /** Removes temporary files a killed run left behind (never a finished certificate). */
 function removeStaleTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
@@ -130,11 +146,16 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   let pool: Pool | undefined;
   let registry: Registry | undefined;
   let photos: PhotoQueue | undefined;
+  let validation: RosterValidation | undefined;
   try {
-    // 1. ingest + validate: an unreadable roster fails here, before anything is written.
-    const validation = await validateRoster(opts.roster, profile, {
+    // 1. ingest + validate: an unreadable roster fails here, before anything but the spool of accepted rows (in the
+    // output folder, with the batch's other personal data; removed once read) is written.
+    mkdirSync(resolve(opts.out), { recursive: true });
+    removeStaleSpools(resolve(opts.out));
+    validation = await validateRoster(opts.roster, profile, {
       uncovered: (text, role) => fonts.uncovered(text, role),
       now: ctx.now,
+      spool: join(resolve(opts.out), `${SPOOL_PREFIX}${process.pid}.jsonl`),
       ...(opts.issueDate ? { issueDate: opts.issueDate } : {}),
     });
     const rs = validation.summary;
@@ -202,6 +223,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     return { batchId, dir, registry: registryPath, summary, outputs, roster: rs };
   } finally {
     photos?.stop();
+    validation?.discard();
     await templateP.catch(() => undefined);
     await (pool ?? (await poolP.catch(() => undefined)))?.close();
     await registry?.close();

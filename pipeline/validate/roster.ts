@@ -2,12 +2,15 @@
  * validateRoster: ingest + validation of a whole roster into a summary, with the accepted rows as a
  * stream. The roster is read to the end once before anything is handed out, so an unreadable or
  * truncated file fails with one E_ROSTER before the caller writes anything (SPEC §3). The accepted
- * rows are then streamed by reading the file a second time (checked unchanged by its SHA-256),
- * which keeps memory bounded for hundreds of thousands of rows.
+ * rows are then streamed from a spool file written during that read (JSON lines), or without one by
+ * reading the roster a second time (checked unchanged by its SHA-256); either way memory stays bounded
+ * for hundreds of thousands of rows.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
 import { SkillcertError, type Problem } from '../errors.js';
 import { openRoster } from '../ingest/roster.js';
 import type { HeaderInfo } from '../ingest/types.js';
@@ -29,6 +32,12 @@ export interface ValidateRosterOptions {
   readonly headerScanRows?: number;
   /** Notes kept in the summary (default 10 000); the rest are only counted. */
   readonly maxNotes?: number;
+  /**
+   * A file for the accepted rows (JSON lines, created 0600 — they hold ID numbers —, removed once read back):
+   * accepted() then reads it instead of parsing the workbook a second time, which cost as much as the first
+   * read and met exceljs's streaming reader at a busy moment (start-up), where it once lost the workbook part.
+   */
+  readonly spool?: string;
 }
 
 export interface RosterSummary {
@@ -54,8 +63,10 @@ export interface RosterSummary {
 
 export interface RosterValidation {
   readonly summary: RosterSummary;
-  /** The accepted rows in roster order, streamed from a second read of the file. */
+  /** The accepted rows in roster order, streamed from the spool or from a second read of the file; call it once. */
   accepted(): AsyncGenerator<Row, void, undefined>;
+  /** Removes the spool when accepted() will not be read (the run stopped before). */
+  discard(): void;
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -102,33 +113,68 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
   const skipped: Record<Skipped, number> = { 不合格: 0, 缺考: 0, 舞弊: 0 };
   const skippedRows: RosterSummary['skippedRows'][number][] = [];
 
-  for await (const raw of roster.rows) {
-    rowsRead++;
-    const out = validator.validate(raw);
-    for (const n of out.notes) {
-      if (notes.length < maxNotes) notes.push(n);
-      else notesOmitted++;
-    }
-    if (out.kind === 'accepted') accepted++;
-    else if (out.kind === 'skipped') {
-      skipped[out.result]++;
-      skippedRows.push({ rowNo: out.rowNo, result: out.result, occupation: out.occupation, ...(out.level ? { level: out.level } : {}) });
-    }
-    else {
-      rejectedRows++;
-      for (const p of out.problems) {
-        problems.push(p);
-        const rule = p.rule as RuleId;
-        rejectedByRule[rule] = (rejectedByRule[rule] ?? 0) + 1;
+  const spool = opts.spool !== undefined ? createWriteStream(opts.spool, { mode: 0o600 }) : undefined;
+  const discard = () => {
+    if (!opts.spool) return;
+    spool?.destroy();
+    rmSync(opts.spool, { force: true });
+  };
+  const spoolError = (err: unknown) => new SkillcertError('E_IO', `cannot write the accepted rows to ${opts.spool}: ${(err as Error).message}`, {}, { cause: err });
+  let spoolFailure: Error | undefined;
+  spool?.on('error', (err) => (spoolFailure ??= err));
+  try {
+    for await (const raw of roster.rows) {
+      rowsRead++;
+      const out = validator.validate(raw);
+      if (spool && out.kind === 'accepted' && !spool.write(`${JSON.stringify(out.row)}\n`)) {
+        await once(spool, 'drain').catch((err: unknown) => { throw spoolError(err); });
+      }
+      for (const n of out.notes) {
+        if (notes.length < maxNotes) notes.push(n);
+        else notesOmitted++;
+      }
+      if (out.kind === 'accepted') accepted++;
+      else if (out.kind === 'skipped') {
+        skipped[out.result]++;
+        skippedRows.push({ rowNo: out.rowNo, result: out.result, occupation: out.occupation, ...(out.level ? { level: out.level } : {}) });
+      }
+      else {
+        rejectedRows++;
+        for (const p of out.problems) {
+          problems.push(p);
+          const rule = p.rule as RuleId;
+          rejectedByRule[rule] = (rejectedByRule[rule] ?? 0) + 1;
+        }
       }
     }
+    if (spool) {
+      if (!spool.closed) await once(spool.end(), 'close').catch((err: unknown) => { throw spoolError(err); });
+      if (spoolFailure) throw spoolError(spoolFailure);
+    }
+  } catch (err) {
+    discard();
+    throw err;
   }
 
   const summary: RosterSummary = { file, sha256, header: roster.header, rowsRead, accepted, rejectedRows, problems, rejectedByRule, skipped, skippedRows, notes, notesOmitted };
 
   return {
     summary,
+    discard,
     async *accepted() {
+      if (opts.spool !== undefined) {
+        let n = 0;
+        try {
+          for await (const line of createInterface({ input: createReadStream(opts.spool), crlfDelay: Infinity })) {
+            n++;
+            yield JSON.parse(line) as Row;
+          }
+        } finally {
+          discard();
+        }
+        if (n !== accepted) throw new SkillcertError('E_IO', `the spool of accepted rows ${opts.spool} held ${n} rows, ${accepted} were accepted; run the batch again`);
+        return;
+      }
       if ((await sha256File(file)) !== sha256) {
         throw new SkillcertError('E_ROSTER', `roster ${basename(file)} changed since it was validated; run the batch again`);
       }

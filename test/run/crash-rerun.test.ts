@@ -100,8 +100,12 @@ test.serial('a run killed with SIGKILL half-way and run again issues every row e
   const issuedBefore = before.filter((r) => r.status === 'issued').length;
   t.log(`registry after the kill: ${before.length} numbered, ${issuedBefore} recorded as issued`);
 
+  // The killed run's spool of accepted rows (ID numbers) is still there; the rerun removes it with its own.
+  const spools = () => readdirSync(out).filter((f) => f.startsWith('.tmp-accepted-'));
+  t.log(`spools after the kill: ${spools().length}`);
   const rerun = await skillcert(args);
   t.is(rerun.code, 0, show(rerun));
+  t.deepEqual(spools(), [], 'no spool of accepted rows left');
   const rerunReport = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { counts: { rowsRead: number; issued: number; created: number; existing: number; accounted: number } };
   t.like(rerunReport.counts, { rowsRead: ROWS, issued: ROWS, accounted: ROWS, existing: before.length, created: ROWS - before.length });
 

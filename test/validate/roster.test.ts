@@ -1,4 +1,5 @@
 import test from 'ava';
+import { existsSync, statSync } from 'node:fs';
 import { appendFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -33,6 +34,25 @@ test('the organisation fixture: accepted, rejected and skipped rows are exactly 
   t.like(rows[2], { idType: '201', occupation: '中式烹调师', job: '', level: 4, issueDate: '2026-11-20', photo: '003.jpg' });
   t.like(rows[7], { idType: '210', idNo: 'H12345678' });
   t.like(rows[8], { idType: '208', idNo: 'C4RT56789' });
+});
+
+test('with a spool the accepted rows come back from it, the same as from a second read; it is 0600 and gone once read', async (t) => {
+  const dir = await tempDir();
+  const fx = await buildOrganisationRoster(join(dir, 'organisation.xlsx'));
+  const spool = join(dir, 'accepted.jsonl');
+  const v = await validateRoster(fx.file, { scope: FIXTURE_SCOPE }, { ...opts, spool });
+  t.is(statSync(spool).mode & 0o777, 0o600, 'only the owner reads the ID numbers in it');
+  // The roster is not read again: changing it now changes nothing.
+  await appendFile(fx.file, 'garbage');
+  const rows = await collect(v);
+  const twin = await buildOrganisationRoster(join(dir, 'twin.xlsx'));
+  t.deepEqual(rows, await collect(await validateRoster(twin.file, { scope: FIXTURE_SCOPE }, opts)), 'as a second read gives them');
+  t.is(rows.length, fx.accepted);
+  t.false(existsSync(spool), 'removed once read');
+  // A validation the run gives up on removes its spool too.
+  const other = join(dir, 'other.jsonl');
+  (await validateRoster((await buildOrganisationRoster(join(dir, 'o2.xlsx'))).file, { scope: FIXTURE_SCOPE }, { ...opts, spool: other })).discard();
+  t.false(existsSync(other));
 });
 
 test('the Sichuan 申报汇总表 fixture: every winner accepted as 合格 with occupation and job split', async (t) => {
