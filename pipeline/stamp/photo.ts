@@ -57,7 +57,8 @@ export interface PhotoOptions {
   /**
    * A JPEG source up to this many bytes that is upright, sRGB without an ICC profile, baseline and at most twice
    * `sizePx` on its longer side is embedded as it is (metadata segments removed) instead of being decoded,
-   * resized and encoded again; default 48 KB. 0: always convert.
+   * resized and encoded again; default 32 KB, about what the conversion gives for a studio photo (360 px square,
+   * quality 85): a larger file is converted, so the photo never makes a certificate much larger. 0: always convert.
    */
   readonly asIsBytes?: number;
 }
@@ -162,7 +163,7 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
   }
 
   const asIs = fit === 'contain' && meta.format === 'jpeg' && (meta.orientation ?? 1) === 1 && meta.space === 'srgb' && meta.channels === 3
-    && !meta.icc && !meta.isProgressive && bytes.length <= (opts.asIsBytes ?? 48 * 1024) && Math.max(w, h) <= 2 * sizePx
+    && !meta.icc && !meta.isProgressive && bytes.length <= (opts.asIsBytes ?? 32 * 1024) && Math.max(w, h) <= 2 * sizePx
     ? withoutMetadata(bytes)
     : undefined;
 

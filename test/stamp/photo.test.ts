@@ -70,11 +70,16 @@ test('a small upright baseline sRGB JPEG is embedded as it came, its metadata (E
   t.true(a!.equals(b!), 'same pixels');
 });
 
-test('a photo larger than the as-is limits, or progressive, is converted', async (t) => {
+test('a photo larger than the as-is limits (pixels or bytes), or progressive, is converted', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'skillcert-photo-big-'));
   writeFileSync(join(dir, 'big.jpg'), await portrait({ width: 1200, height: 1560 }).jpeg({ quality: 95 }).toBuffer());
   writeFileSync(join(dir, 'progressive.jpg'), await sharp(await makePhoto('good.jpg')).jpeg({ progressive: true }).toBuffer());
-  for (const f of ['big.jpg', 'progressive.jpg']) {
+  // Print size, but a file larger than the conversion would give (fine detail at quality 98).
+  const detail = await sharp({ create: { width: 200, height: 260, channels: 3, background: '#888', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+  const heavy = await portrait().composite([{ input: detail, left: 106, top: 200 }]).jpeg({ quality: 98 }).toBuffer();
+  t.true(heavy.length > 32 * 1024, `${heavy.length} bytes`);
+  writeFileSync(join(dir, 'heavy.jpg'), heavy);
+  for (const f of ['big.jpg', 'progressive.jpg', 'heavy.jpg']) {
     const r = await preparePhoto(dir, f);
     if (!r.ok) return t.fail(r.problem.message);
     t.is(r.photo.embedded, 'converted', f);
