@@ -77,8 +77,35 @@ interface SheetInternals {
   state?: string;
 }
 
-/** Every row of every worksheet, in order. Errors become one E_ROSTER naming the file. */
+/**
+ * Every row of every worksheet, in order. Errors become one E_ROSTER naming the file.
+ *
+ * exceljs's streaming reader has, a few times under load (a batch starting Chromium and its workers), lost the
+ * workbook part of a roster it had read a moment before, failing with "Cannot read properties of undefined (reading
+ * 'sheets')" before the first row. That failure, and only it, is read once more from the start: the file is the same
+ * and nothing has been handed out yet.
+ */
 export async function* xlsxSource(file: string): AsyncGenerator<SourceRow, void, undefined> {
+  for (let attempt = 1; ; attempt++) {
+    let rows = 0;
+    try {
+      for await (const row of readXlsx(file)) {
+        rows++;
+        yield row;
+      }
+      return;
+    } catch (err) {
+      if (rows > 0 || attempt > 1 || !lostWorkbookPart(err)) throw err;
+    }
+  }
+}
+
+function lostWorkbookPart(err: unknown): boolean {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof TypeError && /\(reading 'sheets'\)/.test(cause.message) && /workbook-reader/.test(cause.stack ?? '');
+}
+
+async function* readXlsx(file: string): AsyncGenerator<SourceRow, void, undefined> {
   await sniffXlsx(file);
   const name = basename(file);
   const stream = createReadStream(file);
