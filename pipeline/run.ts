@@ -9,12 +9,13 @@
  * Files are written under a temporary name and renamed, so a killed run never leaves a half-written file.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BatchSummary, IssuedCertificate, SkippedRow } from './batch.js';
 import { writeBatchOutputs, type BatchOutputs } from './bundle/index.js';
 import type { Context } from './context.js';
+import { hashFile } from './digest.js';
 import { maskId, type Problem, SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
 import { Pool } from './pool.js';
@@ -103,13 +104,6 @@ function removeStaleSpools(out: string): void {
 function removeStaleTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
   for (const f of readdirSync(dir)) if (/\.tmp-\d+-\d+$/.test(f)) rmSync(join(dir, f), { force: true });
-}
-
-/** SHA-256 of a file read as a stream: the archive of a large batch is gigabytes. */
-async function hashStream(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 function sha256File(file: string): string | undefined {
@@ -216,7 +210,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       ...(sample ? { sampleCertificates: sample } : {}),
     });
     if (outputs.archive) {
-      const sha256 = await hashStream(outputs.archive);
+      const { sha256 } = await hashFile(outputs.archive);
       await registry.recordExport({ file: outputs.archive, sha256, what: 'filing bundle', numbers: issued.map((c) => c.number) }, ctx.now, ctx.operator);
     }
     ctx.log.info('batch done', { batchId, issued: issued.length, rejected: problems.length, skipped: skipped.length, ms: Math.round(performance.now() - t0) });
@@ -397,7 +391,7 @@ interface Pending { readonly row: Row; readonly photo: Settling<PhotoResult> }
  * at once), at most `window` rows ahead of the rows released as finished.
  */
 class PhotoQueue {
-  /** Rejects when reading the rows fails (e.g. the roster changed since it was validated). */
+  /** Rejects when reading the rows fails (e.g. the spool of accepted rows cannot be read). */
   readonly done: Promise<void>;
   private readonly items: Pending[] = [];
   private free: number;

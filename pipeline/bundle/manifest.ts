@@ -4,10 +4,9 @@
  * manifest.json.jws (jws.ts). The manifest cannot list itself, its signature, or the archive that
  * carries them; partial writes (`.tmp-*`) never belong to a bundle.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { hashFile } from '../digest.js';
 import { SkillcertError } from '../errors.js';
 import { signDetached, type ManifestSigner } from './jws.js';
 import { writeAtomic } from './io.js';
@@ -62,18 +61,6 @@ export async function listFiles(dir: string, exclude: ReadonlySet<string> = new 
   };
   await walk('');
   return out.sort(byBytes);
-}
-
-export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  const st = await lstat(file);
-  if (st.size !== size) throw new SkillcertError('E_IO', `${file} changed while it was being hashed (${size} bytes read, ${st.size} on disk); run the bundle step again once nothing writes to the batch folder`);
-  return { size, sha256: h.digest('hex') };
 }
 
 /** Files hashed at once: each hash waits on reads from libuv's threads, so a few in flight keep them busy. */

@@ -6,11 +6,11 @@
  * reading the roster a second time (checked unchanged by its SHA-256); either way memory stays bounded
  * for hundreds of thousands of rows.
  */
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { hashFile } from '../digest.js';
 import { SkillcertError, type Problem } from '../errors.js';
 import { openRoster } from '../ingest/roster.js';
 import type { HeaderInfo } from '../ingest/types.js';
@@ -69,11 +69,6 @@ export interface RosterValidation {
   discard(): void;
 }
 
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 export async function validateRoster(file: string, profile: Pick<Profile, 'scope'>, opts: ValidateRosterOptions): Promise<RosterValidation> {
   if (opts.issueDate !== undefined) {
@@ -99,7 +94,7 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
     await roster.close();
     throw err;
   }
-  const sha256 = await sha256File(file).catch((err: unknown) => {
+  const sha256 = await hashFile(file).then((f) => f.sha256, (err: unknown) => {
     throw new SkillcertError('E_ROSTER', `cannot read roster ${basename(file)}: ${(err as Error).message}`, {}, { cause: err });
   });
 
@@ -175,7 +170,7 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
         if (n !== accepted) throw new SkillcertError('E_IO', `the spool of accepted rows ${opts.spool} held ${n} rows, ${accepted} were accepted; run the batch again`);
         return;
       }
-      if ((await sha256File(file)) !== sha256) {
+      if ((await hashFile(file)).sha256 !== sha256) {
         throw new SkillcertError('E_ROSTER', `roster ${basename(file)} changed since it was validated; run the batch again`);
       }
       const again = await openRoster(file, openOpts);
