@@ -6,8 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
@@ -18,20 +17,14 @@ import { FontSet } from '../../pipeline/fonts/index.js';
 import { loadProfile, type Profile } from '../../pipeline/profile.js';
 import type { LevelCode } from '../../pipeline/record.js';
 import type { ManifestSigner } from '../../pipeline/bundle/jws.js';
+import { removeTempDirs, tempDir } from '../helpers/temp.js';
 
 export const fonts = FontSet.load();
 export const NOW = new Date('2026-03-10T02:00:00Z'); // 10:00 in Beijing
 
-const made: string[] = [];
 /** A fresh temp folder, removed by `cleanup` (register it with test.after.always). */
-export function tmp(prefix = 'skillcert-bundle-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-export function cleanup(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export const tmp = (prefix = 'skillcert-bundle-'): string => tempDir(prefix);
+export const cleanup = removeTempDirs;
 
 /** GB 11643 check character for the first 17 digits. */
 export function idWithCheck(first17: string): string {

@@ -9,8 +9,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -18,6 +17,7 @@ import ExcelJS from 'exceljs';
 import { ROOT } from '../../pipeline/paths.js';
 import { personId } from './roster-fixtures.js';
 import { excelDate, writeWorkbook, type CellInput } from './roster-workbook.js';
+import { removeTempDirs, tempDir as makeTempDir } from './temp.js';
 
 const pexec = promisify(execFile);
 
@@ -127,17 +127,9 @@ export function show(r: CliResult): string {
   return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${r.stdout.slice(0, 4000)}\n--- stderr\n${r.stderr.slice(0, 4000)}`;
 }
 
-const made: string[] = [];
 /** A fresh temporary folder, removed by `removeTempDirs` (register it with test.after.always). */
-export function tempDir(prefix = 'skillcert-cli-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-export function removeTempDirs(): void {
-  if (process.env.SKILLCERT_KEEP_TEST_OUTPUT) return;
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export const tempDir = (prefix = 'skillcert-cli-'): string => makeTempDir(prefix);
+export { removeTempDirs };
 
 // ---------------------------------------------------------------------------------------------------------
 // Rosters
