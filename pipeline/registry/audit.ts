@@ -3,7 +3,7 @@
  * append-only entry, chained by hashes so that an entry edited, deleted or moved behind the tool's back is found.
  *
  * This module is the registry-independent part: the entry types, the canonical serialisation, the hash, and a
- * streaming chain checker. SQLite (sqlite.ts) and, later, PostgreSQL store entries; both hash and check with
+ * streaming chain checker. SQLite (sqlite.ts) and PostgreSQL (postgres.ts) store entries; both hash and check with
  * these functions, so an entry hashed by one is checked identically by the other and by `skillcert audit`.
  *
  * What the chain proves and what it does not: a change to any field of an entry, a deleted entry and entries

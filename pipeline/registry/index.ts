@@ -2,8 +2,8 @@
  * The certificate registry (SPEC §4, §8, §9): the system of record that hands out certificate numbers exactly
  * once and remembers every certificate, its status and every PDF digest it was issued with.
  *
- * Callers see only this async interface, so the embedded SQLite registry (one machine, sqlite.ts) and a
- * PostgreSQL one (several machines, postgres.ts, later) are interchangeable: nothing here names SQLite.
+ * Callers see only this async interface, so the embedded SQLite registry (one machine, sqlite.ts) and the
+ * PostgreSQL one (several machines, postgres.ts) are interchangeable; both run the same rules (sql.ts).
  *
  * Personal data: the registry stores the full ID number (it is the system of record) and hands it back in
  * CertificateRecord.idNo. It never logs it and never puts it in an error message; callers that log or report a
@@ -16,6 +16,7 @@
  * PendingRender for the correct → render → sign → recordDigest hand-over, and pipeline/after/ for helpers on top.
  */
 import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { maskId, SkillcertError } from '../errors.js';
 import type { Profile } from '../profile.js';
 import { EMPTY_JOB, ID_TYPES, type IdTypeCode, type LevelCode } from '../record.js';
@@ -412,15 +413,53 @@ export interface OpenOptions {
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
+/** True when the registry is a PostgreSQL URL (several machines) rather than a SQLite file (one machine). */
+export function isRegistryUrl(target: string): boolean {
+  return POSTGRES_URL.test(target.trim());
+}
+
 /**
- * Opens the registry at `target`: a SQLite file path (created with its schema when missing) or, later, a
- * PostgreSQL URL (SPEC §9).
+ * Where the registry of a command is: a PostgreSQL URL as given, a SQLite path resolved against the working
+ * directory, or <out>/registry.sqlite when none is given.
+ */
+export function registryLocation(given: string | undefined, out: string): string {
+  if (given !== undefined && isRegistryUrl(given)) {
+    registryUrlTarget(given.trim());
+    return given.trim();
+  }
+  return resolve(given ?? join(out, 'registry.sqlite'));
+}
+
+/**
+ * The URL as it may be shown: scheme, user, host, port and database; query parameters dropped (they may carry
+ * credentials too). Refuses a URL that carries a password.
+ */
+export function registryUrlTarget(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SkillcertError('E_USAGE', 'the registry URL cannot be read; write it as postgres://user@host:5432/database', { field: 'registry' });
+  }
+  if (u.password || u.searchParams.has('password')) {
+    throw new SkillcertError(
+      'E_USAGE',
+      `the registry URL for ${u.username || 'its user'}@${u.host} carries a password; remove it and give it in PGPASSWORD or ~/.pgpass instead: a password on a command line is visible to every user of the machine`,
+      { field: 'registry' },
+    );
+  }
+  return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+}
+
+/**
+ * Opens the registry at `target`: a SQLite file path (created with its schema when missing) or a PostgreSQL URL
+ * postgres://user@host:port/database (SPEC §9; the password from PGPASSWORD or ~/.pgpass, never in the URL).
  */
 export async function openRegistry(target: string, options: OpenOptions = {}): Promise<Registry> {
-  if (!target.trim()) throw new SkillcertError('E_USAGE', 'no registry given: pass a SQLite file path (e.g. output/registry.sqlite)', { field: 'registry' });
-  if (POSTGRES_URL.test(target)) {
-    // The URL is not echoed: it may carry a password.
-    throw new SkillcertError('E_REGISTRY', 'PostgreSQL registries are not implemented yet; use a SQLite file path for the registry for now', { field: 'registry' });
+  if (!target.trim()) throw new SkillcertError('E_USAGE', 'no registry given: pass a SQLite file path (e.g. output/registry.sqlite) or a postgres:// URL', { field: 'registry' });
+  if (isRegistryUrl(target)) {
+    const { openPostgresRegistry } = await import('./postgres.js');
+    return openPostgresRegistry(target.trim(), options);
   }
   const { openSqliteRegistry } = await import('./sqlite.js');
   return openSqliteRegistry(target, options);
