@@ -18,7 +18,7 @@ import type { Context } from './context.js';
 import { SkillcertError } from './errors.js';
 import type { Profile } from './profile.js';
 import type { IdTypeCode, LevelCode, Numbered } from './record.js';
-import { openRegistry, type CertificateRecord, type PendingRender, type Registry } from './registry/index.js';
+import { openRegistry, registryLocation, type CertificateRecord, type PendingRender, type Registry } from './registry/index.js';
 import { buildTemplate, launchBrowser } from './render/index.js';
 import { loadIdentity } from './run.js';
 import { preparePhoto } from './stamp/index.js';
@@ -27,11 +27,11 @@ export interface AmendOptions {
   readonly profile: string;
   /** Output root the batches were written to (certificate files are recorded relative to it). */
   readonly out: string;
-  /** Registry file; default <out>/registry.sqlite. */
+  /** The registry: a SQLite file (default <out>/registry.sqlite) or a postgres:// URL. */
   readonly registry?: string;
 }
 
-const registryPath = (o: { out: string; registry?: string }) => resolve(o.registry ?? join(o.out, 'registry.sqlite'));
+const registryPath = (o: { out: string; registry?: string }) => registryLocation(o.registry, o.out);
 
 /** The photo JPEG of a certificate PDF (the only DCT image on the page). */
 export async function photoFromPdf(bytes: Uint8Array, source: string): Promise<Uint8Array> {

@@ -85,7 +85,7 @@ program
   .requiredOption('--roster <file>', 'roster workbook (.xlsx) or .csv')
   .requiredOption('--profile <file>', 'organisation or competition profile JSON')
   .option('--out <dir>', 'output root (the batch folder goes inside)', 'output')
-  .option('--registry <path>', 'registry: a SQLite file (default <out>/registry.sqlite)')
+  .option('--registry <path or URL>', 'registry: a SQLite file (default <out>/registry.sqlite) or postgres://user@host:port/db (password in PGPASSWORD or ~/.pgpass)')
   .option('--photos <dir>', "the roster's photo folder (default <roster folder>/photos)")
   .option('--issue-date <YYYY-MM-DD>', '发证日期 for rosters without that column')
   .addOption(new Option('--workers <n>', 'worker threads (default: one per core but one; 0 = in this thread)').argParser(Number))
@@ -159,7 +159,7 @@ program
   .argument('[paths...]', 'certificate PDFs or folders of them')
   .option('--anchor <pem...>', 'trust anchor certificate(s) (PEM)')
   .option('--profile <file>', "take the trust anchors from this profile's signer.trustAnchors")
-  .option('--registry <path>', 'the registry (SQLite file) for revoked / superseded status')
+  .option('--registry <path or URL>', 'the registry (SQLite file or postgres:// URL) for revoked / superseded status')
   .option('--qr-text <text>', 'verify this QR text instead of PDFs')
   .option('--qr-png <file>', 'verify the QR code in this picture (a scan or photo of the printed certificate)')
   .option('--org-cert <pem...>', 'organisation signing certificate(s) (PEM) for QR-only verification')
@@ -184,7 +184,7 @@ program
 const amendOptions = (c: Command) =>
   c
     .option('--out <dir>', 'output root the batches were written to', 'output')
-    .option('--registry <path>', 'registry (SQLite file; default <out>/registry.sqlite)')
+    .option('--registry <path or URL>', 'registry (SQLite file, default <out>/registry.sqlite, or postgres:// URL)')
     .option('--operator <name>', 'who does it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
     .option('--json', 'print the result as JSON');
 

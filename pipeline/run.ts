@@ -22,7 +22,7 @@ import { Pool } from './pool.js';
 import type { JobResult } from './worker.js';
 import { loadProfile, type Profile } from './profile.js';
 import type { Numbered, Row } from './record.js';
-import { type IssueResult, openRegistry, type PdfDigest, type Registry } from './registry/index.js';
+import { isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
 import { buildTemplate, launchBrowser } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from './stamp/index.js';
@@ -41,7 +41,7 @@ export interface RunOptions {
   readonly profile: string;
   /** Output root; the batch folder is <out>/<batch id>. */
   readonly out: string;
-  /** SQLite file of the registry; default <out>/registry.sqlite. */
+  /** The registry: a SQLite file (default <out>/registry.sqlite) or a postgres:// URL without its password. */
   readonly registry?: string;
   /** Folder of the roster's photos; default <roster folder>/photos. */
   readonly photos?: string;
@@ -129,6 +129,8 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   const progress = opts.progress ?? noProgress;
   const { profile, fonts, signer, p12, password } = loadIdentity(ctx, opts.profile);
   const workers = opts.workers ?? Pool.defaultSize();
+  // A registry URL with a password in it is refused before anything starts.
+  const registryPath = registryLocation(opts.registry, opts.out);
 
   // Chromium prints the template and the workers start (modules, fonts, P12) while the roster is validated:
   // none of the three writes anything, and each used to wait for the one before.
@@ -169,8 +171,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     removeStaleTemporaries(certDir);
     ctx.log.info('batch', { batchId, rows: rs.rowsRead, accepted: rs.accepted, rejectedRows: rs.rejectedRows });
 
-    const registryPath = resolve(opts.registry ?? join(opts.out, 'registry.sqlite'));
-    mkdirSync(dirname(registryPath), { recursive: true });
+    if (!isRegistryUrl(registryPath)) mkdirSync(dirname(registryPath), { recursive: true });
     registry = await openRegistry(registryPath, { operator: ctx.operator, now: ctx.now });
 
     const problems: Problem[] = [...rs.problems];

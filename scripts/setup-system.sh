@@ -15,6 +15,8 @@ declare -A probe=(
   [openssl]=/usr/bin/openssl
   [libnss3-tools]=/usr/bin/certutil
   [sqlite3]=/usr/bin/sqlite3
+  # the shared registry's tests start their own PostgreSQL server (test/helpers/postgres.ts); Debian 12 ships 15
+  [postgresql]=/usr/lib/postgresql/15/bin/initdb
 )
 missing=()
 for pkg in "${!probe[@]}"; do

@@ -75,3 +75,31 @@ export function sqlError(fn: () => unknown): string {
   }
   return 'no error';
 }
+
+/** The times of writeHistory's corrections (T1), ID correction and reissue (T2), revocation and export (T3). */
+export const HISTORY_TIMES = {
+  T1: new Date('2025-07-10T01:00:00.000Z'),
+  T2: new Date('2025-07-20T01:00:00.000Z'),
+  T3: new Date('2025-08-02T01:00:00.000Z'),
+} as const;
+
+/**
+ * 14 audit entries, the same on every registry: three certificates, a name and an ID correction each re-rendered, a
+ * reissue re-rendered, a revocation, an export.
+ */
+export async function writeHistory(registry: Registry): Promise<{ li: string; wu: string; chen: string }> {
+  const { T1, T2, T3 } = HISTORY_TIMES;
+  const li = await issuedCertificate(registry, PEOPLE.li); // 1 issue, 2 sign
+  const wu = await issuedCertificate(registry, PEOPLE.wu); // 3, 4
+  const chen = await issuedCertificate(registry, PEOPLE.chen); // 5, 6
+  const j1 = await registry.correct(li.number, { name: '李晓刚' }, '姓名录入错误', T1, 'clerk-wang'); // 7
+  await registry.recordDigest(li.number, { file: `${li.number}-v2.pdf`, sha256: sha('li v2') }, T1, j1.reason, { operator: 'clerk-wang', through: j1.revision }); // 8
+  const j2 = await registry.correct(wu.number, { idNo: NEW_ID }, `原号码 ${PEOPLE.wu.idNo} 录入错误`, T2, 'clerk-li'); // 9
+  await registry.recordDigest(wu.number, { file: `${wu.number}-v2.pdf`, sha256: sha('wu v2') }, T2, j2.reason, { operator: 'clerk-li', through: j2.revision }); // 10
+  const j3 = await registry.reissue(chen.number, 'lost', T2, 'clerk-wang', '持证人遗失'); // 11
+  await registry.recordDigest(chen.number, { file: `${chen.number}-补发.pdf`, sha256: sha('chen v2') }, T2, j3.reason, { operator: 'clerk-wang', through: j3.revision }); // 12
+  await registry.revoke(wu.number, '第十八条: 取消认定结果', T3, { operator: 'supervisor-zhang' }); // 13
+  await registry.recordExport({ file: '证书数据-202507.xlsx', sha256: sha('xlsx'), what: '证书数据 2025-07' }, T3, 'clerk-wang'); // 14
+  return { li: li.number, wu: wu.number, chen: chen.number };
+}
+

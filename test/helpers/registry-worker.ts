@@ -1,15 +1,18 @@
 /**
- * A child process that numbers a range of the test roster in one registry file, printing one JSON line per
- * certificate after its transaction committed. Run as: node --import=tsx test/helpers/registry-worker.ts '<WorkerJob JSON>'
+ * A child process that numbers a range of the test roster in one registry (a SQLite file or a PostgreSQL URL, the
+ * password in PGPASSWORD), printing one JSON line per certificate after its transaction committed. Run as: node --import=tsx test/helpers/registry-worker.ts '<WorkerJob JSON>'
  */
 import { createInterface } from 'node:readline';
+import { isRegistryUrl } from '../../pipeline/registry/index.js';
+import { openPostgresRegistry } from '../../pipeline/registry/postgres.js';
 import { openSqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { personRequest, type WorkerJob, type WorkerLine } from './registry-fixtures.js';
 
 const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
 
 let taken = 0;
-const registry = await openSqliteRegistry(job.db, {
+const open = isRegistryUrl(job.db) ? openPostgresRegistry : openSqliteRegistry;
+const registry = await open(job.db, {
   faults: {
     afterSerial() {
       taken += 1;

@@ -9,30 +9,16 @@ import Database from 'better-sqlite3';
 import { maskId } from '../../pipeline/errors.js';
 import { entryHash, GENESIS_HASH, type AuditEntry } from '../../pipeline/registry/index.js';
 import { MIGRATIONS, openSqliteRegistry, type SqliteRegistry } from '../../pipeline/registry/sqlite.js';
-import { issuedCertificate, NEW_ID, PEOPLE, sha, sqlError } from '../helpers/registry-after.js';
+import { HISTORY_TIMES, issuedCertificate, NEW_ID, PEOPLE, sha, sqlError, writeHistory } from '../helpers/registry-after.js';
 import { personRequest } from '../helpers/registry-fixtures.js';
 import { readCertificates, runWorker, startWorker, tempRegistryPath } from '../helpers/registry-processes.js';
 
-const T1 = new Date('2025-07-10T01:00:00.000Z');
-const T2 = new Date('2025-07-20T01:00:00.000Z');
-const T3 = new Date('2025-08-02T01:00:00.000Z');
+const { T1, T2, T3 } = HISTORY_TIMES;
 
-/** Three certificates, a name and an ID correction each re-rendered, a reissue re-rendered, a revocation, an export. */
 async function realisticHistory(): Promise<{ path: string; registry: SqliteRegistry; li: string; wu: string; chen: string }> {
   const path = tempRegistryPath();
   const registry = await openSqliteRegistry(path, { operator: 'nightly-batch' });
-  const li = await issuedCertificate(registry, PEOPLE.li); // 1 issue, 2 sign
-  const wu = await issuedCertificate(registry, PEOPLE.wu); // 3, 4
-  const chen = await issuedCertificate(registry, PEOPLE.chen); // 5, 6
-  const j1 = await registry.correct(li.number, { name: '李晓刚' }, '姓名录入错误', T1, 'clerk-wang'); // 7
-  await registry.recordDigest(li.number, { file: `${li.number}-v2.pdf`, sha256: sha('li v2') }, T1, j1.reason, { operator: 'clerk-wang', through: j1.revision }); // 8
-  const j2 = await registry.correct(wu.number, { idNo: NEW_ID }, `原号码 ${PEOPLE.wu.idNo} 录入错误`, T2, 'clerk-li'); // 9
-  await registry.recordDigest(wu.number, { file: `${wu.number}-v2.pdf`, sha256: sha('wu v2') }, T2, j2.reason, { operator: 'clerk-li', through: j2.revision }); // 10
-  const j3 = await registry.reissue(chen.number, 'lost', T2, 'clerk-wang', '持证人遗失'); // 11
-  await registry.recordDigest(chen.number, { file: `${chen.number}-补发.pdf`, sha256: sha('chen v2') }, T2, j3.reason, { operator: 'clerk-wang', through: j3.revision }); // 12
-  await registry.revoke(wu.number, '第十八条: 取消认定结果', T3, { operator: 'supervisor-zhang' }); // 13
-  await registry.recordExport({ file: '证书数据-202507.xlsx', sha256: sha('xlsx'), what: '证书数据 2025-07' }, T3, 'clerk-wang'); // 14
-  return { path, registry, li: li.number, wu: wu.number, chen: chen.number };
+  return { path, registry, ...(await writeHistory(registry)) };
 }
 
 /** Changes the file behind the registry's back: triggers and foreign keys out of the way, then the statements. */

@@ -245,12 +245,13 @@ test('a malformed request is refused without putting the ID number in the messag
   await registry.close();
 });
 
-test('a PostgreSQL URL is refused as not yet implemented without echoing the URL', async (t) => {
-  const url = 'postgres://issuer:s3cret@db.example/skillcert';
-  const err = await t.throwsAsync(openRegistry(url), { instanceOf: SkillcertError });
-  t.is(err?.code, 'E_REGISTRY');
-  t.regex(err?.message ?? '', /not implemented yet/);
-  t.false(err?.message.includes('s3cret'));
+test('a PostgreSQL URL carrying a password, in its user part or as a parameter, is refused without echoing it', async (t) => {
+  for (const url of ['postgres://issuer:s3cret@db.example/skillcert', 'postgresql://issuer@db.example/skillcert?password=s3cret']) {
+    const err = await t.throwsAsync(openRegistry(url), { instanceOf: SkillcertError });
+    t.is(err?.code, 'E_USAGE');
+    t.regex(err?.message ?? '', /issuer@db\.example carries a password; remove it and give it in PGPASSWORD/);
+    t.false(err?.message.includes('s3cret'));
+  }
 });
 
 test('a file that is not a registry is refused with the path and what to check', async (t) => {
