@@ -22,6 +22,7 @@ import { Pool } from './pool.js';
 import type { JobResult } from './worker.js';
 import { loadProfile, type Profile } from './profile.js';
 import type { Numbered, Row } from './record.js';
+import { lockBatch } from './batch-lock.js';
 import { isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
 import { buildTemplate, launchBrowser } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
@@ -143,6 +144,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   let registry: Registry | undefined;
   let photos: PhotoQueue | undefined;
   let validation: RosterValidation | undefined;
+  let unlock: (() => void) | undefined;
   try {
     // 1. ingest + validate: an unreadable roster fails here, before anything but the spool of accepted rows (in the
     // output folder, with the batch's other personal data; removed once read) is written.
@@ -158,6 +160,8 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     const tValidated = performance.now();
     const batchId = batchIdFor(profile, rs.sha256, opts.issueDate);
     const dir = resolve(opts.out, batchId);
+    // One run per batch: a second run of the same roster stops here, before it touches the batch.
+    unlock = lockBatch(resolve(opts.out), batchId, ctx.now);
     const certDir = join(dir, 'certificates');
     const photoDir = resolve(opts.photos ?? join(dirname(resolve(opts.roster)), 'photos'));
     // The first photos are prepared while Chromium finishes: like it, they write nothing.
@@ -222,6 +226,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     await templateP.catch(() => undefined);
     await (pool ?? (await poolP.catch(() => undefined)))?.close();
     await registry?.close();
+    unlock?.();
   }
 }
 
