@@ -18,83 +18,22 @@
 import pg from 'pg';
 import { SkillcertError } from '../errors.js';
 import { registryUrlTarget, type OpenOptions } from './index.js';
+import { type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
 
 export interface PostgresOptions extends OpenOptions {
   readonly faults?: SqlRegistryOptions['faults'];
 }
 
-interface PgMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
-
 /**
- * The schema, oldest first, version for version the same tables, columns and rules as sqlite.ts's MIGRATIONS.
+ * The schema, oldest first, version for version the same tables (schema.ts) and rules as sqlite.ts's MIGRATIONS.
  * Never edit an applied migration: add one (to both).
  */
-export const PG_MIGRATIONS: readonly PgMigration[] = [
-  {
-    version: 1,
-    name: 'certificates, serial and stock counters, PDF digests',
-    sql: `
-      CREATE TABLE serial_counters (
-        prefix      TEXT PRIMARY KEY,
-        rule        TEXT NOT NULL,
-        last_serial INTEGER NOT NULL CHECK (last_serial >= 1)
-      );
-      CREATE TABLE stock_counters (
-        profile_id TEXT PRIMARY KEY,
-        last_stock INTEGER NOT NULL
-      );
-      CREATE TABLE certificates (
-        number        TEXT PRIMARY KEY,
-        rule          TEXT NOT NULL,
-        prefix        TEXT NOT NULL,
-        serial        INTEGER NOT NULL CHECK (serial >= 1),
-        stock_serial  TEXT NOT NULL,
-        status        TEXT NOT NULL CHECK (status IN ('numbered', 'issued', 'revoked')),
-        profile_id    TEXT NOT NULL,
-        batch_id      TEXT NOT NULL,
-        year          INTEGER NOT NULL,
-        person_key    TEXT NOT NULL,
-        id_type       TEXT NOT NULL,
-        id_no         TEXT NOT NULL,
-        occupation    TEXT NOT NULL,
-        job           TEXT NOT NULL,
-        level         INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
-        printed       TEXT NOT NULL,
-        numbered_at   TEXT NOT NULL,
-        issued_at     TEXT,
-        revoked_at    TEXT,
-        revoke_reason TEXT,
-        UNIQUE (prefix, serial),
-        UNIQUE (profile_id, stock_serial)
-      );
-      CREATE UNIQUE INDEX certificates_live_qualification
-        ON certificates (person_key, occupation, job, level) WHERE status <> 'revoked';
-      CREATE INDEX certificates_batch ON certificates (batch_id);
-      CREATE TABLE certificate_digests (
-        number            TEXT NOT NULL REFERENCES certificates (number),
-        version           INTEGER NOT NULL CHECK (version >= 1),
-        sha256            TEXT NOT NULL,
-        file              TEXT NOT NULL,
-        state             TEXT NOT NULL CHECK (state IN ('current', 'superseded')),
-        recorded_at       TEXT NOT NULL,
-        reason            TEXT,
-        superseded_at     TEXT,
-        superseded_reason TEXT,
-        PRIMARY KEY (number, version),
-        UNIQUE (number, sha256)
-      );
-      CREATE UNIQUE INDEX certificate_digests_one_current ON certificate_digests (number) WHERE state = 'current';
-      CREATE INDEX certificate_digests_sha256 ON certificate_digests (sha256);
-    `,
-  },
+export const PG_MIGRATIONS: readonly Migration[] = [
+  V1,
   {
     version: 2,
-    name: 'audit trail (hash-chained, append-only), corrections, reissues, no physical deletion',
+    name: V2_NAME,
     sql: `
       CREATE TABLE audit (
         seq           BIGINT PRIMARY KEY,
@@ -141,47 +80,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE TRIGGER audit_written_no_delete BEFORE DELETE ON audit_written FOR EACH ROW
         EXECUTE FUNCTION skillcert_refuse('the audit counter is kept by the registry');
 
-      CREATE TABLE corrections (
-        number            TEXT NOT NULL REFERENCES certificates (number),
-        seq               INTEGER NOT NULL CHECK (seq >= 1),
-        audit_seq         BIGINT NOT NULL UNIQUE REFERENCES audit (seq),
-        name_changed      INTEGER NOT NULL CHECK (name_changed IN (0, 1)),
-        id_changed        INTEGER NOT NULL CHECK (id_changed IN (0, 1)),
-        photo_changed     INTEGER NOT NULL CHECK (photo_changed IN (0, 1)),
-        name_before       TEXT,
-        name_after        TEXT,
-        id_type           TEXT NOT NULL,
-        id_no_before      TEXT NOT NULL,
-        id_no_after       TEXT NOT NULL,
-        reason            TEXT NOT NULL CHECK (length(trim(reason)) > 0),
-        at                TEXT NOT NULL,
-        operator          TEXT NOT NULL,
-        supersedes_sha256 TEXT,
-        applied_sha256    TEXT,
-        applied_at        TEXT,
-        PRIMARY KEY (number, seq),
-        CHECK (name_changed + id_changed + photo_changed >= 1),
-        CHECK (NOT (name_changed = 1 AND id_changed = 1))
-      );
-      CREATE INDEX corrections_at ON corrections (at);
-      CREATE INDEX corrections_pending ON corrections (number) WHERE applied_sha256 IS NULL;
-
-      CREATE TABLE reissues (
-        number            TEXT NOT NULL REFERENCES certificates (number),
-        seq               INTEGER NOT NULL CHECK (seq >= 1),
-        audit_seq         BIGINT NOT NULL UNIQUE REFERENCES audit (seq),
-        kind              TEXT NOT NULL CHECK (kind IN ('lost', 'damaged')),
-        reissue_date      TEXT NOT NULL,
-        reason            TEXT,
-        at                TEXT NOT NULL,
-        operator          TEXT NOT NULL,
-        supersedes_sha256 TEXT,
-        applied_sha256    TEXT,
-        applied_at        TEXT,
-        PRIMARY KEY (number, seq)
-      );
-      CREATE INDEX reissues_pending ON reissues (number) WHERE applied_sha256 IS NULL;
-
+      ${V2_AFTER_ISSUE_TABLES}
       CREATE TRIGGER corrections_fixed BEFORE UPDATE OF number, seq, audit_seq, name_changed, id_changed, photo_changed,
         name_before, name_after, id_type, id_no_before, id_no_after, reason, at, operator, supersedes_sha256 ON corrections FOR EACH ROW
         EXECUTE FUNCTION skillcert_refuse('a recorded correction is never changed (第二十条); record a new correction instead');

@@ -14,88 +14,17 @@
 import Database from 'better-sqlite3';
 import { SkillcertError } from '../errors.js';
 import type { OpenOptions } from './index.js';
-import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
+import { type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+export type { Migration } from './schema.js';
+import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
 
 /** The schema, oldest first. Never edit an applied migration: add one. */
 export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'certificates, serial and stock counters, PDF digests',
-    sql: `
-      -- One row per number space: a prefix is organisation + year + level (二(七)), so a serial sequence is
-      -- "per organisation, per year, per level" by construction. Taking a serial and recording its certificate
-      -- happen in one transaction, so last_serial always equals the highest recorded serial: no gap.
-      CREATE TABLE serial_counters (
-        prefix      TEXT PRIMARY KEY,
-        rule        TEXT NOT NULL,
-        last_serial INTEGER NOT NULL CHECK (last_serial >= 1)
-      );
-
-      -- Blank stock (流水号) is the organisation's paper: one sequence per profile; a new range in the profile
-      -- continues from the higher of its start and the last serial used, so no sheet is numbered twice.
-      CREATE TABLE stock_counters (
-        profile_id TEXT PRIMARY KEY,
-        last_stock INTEGER NOT NULL
-      );
-
-      CREATE TABLE certificates (
-        number        TEXT PRIMARY KEY,
-        rule          TEXT NOT NULL,
-        prefix        TEXT NOT NULL,
-        serial        INTEGER NOT NULL CHECK (serial >= 1),
-        stock_serial  TEXT NOT NULL,
-        status        TEXT NOT NULL CHECK (status IN ('numbered', 'issued', 'revoked')),
-        profile_id    TEXT NOT NULL,
-        batch_id      TEXT NOT NULL,
-        year          INTEGER NOT NULL,
-        person_key    TEXT NOT NULL,
-        id_type       TEXT NOT NULL,
-        id_no         TEXT NOT NULL,
-        occupation    TEXT NOT NULL,
-        job           TEXT NOT NULL,
-        level         INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
-        printed       TEXT NOT NULL,
-        numbered_at   TEXT NOT NULL,
-        issued_at     TEXT,
-        revoked_at    TEXT,
-        revoke_reason TEXT,
-        UNIQUE (prefix, serial),
-        UNIQUE (profile_id, stock_serial)
-      );
-      -- One live certificate per person and qualification (SPEC §3, §4); a revoked one (第十八条) stays on
-      -- record and no longer blocks a new one.
-      CREATE UNIQUE INDEX certificates_live_qualification
-        ON certificates (person_key, occupation, job, level) WHERE status <> 'revoked';
-      CREATE INDEX certificates_batch ON certificates (batch_id);
-
-      -- Every PDF a certificate was issued with (第十七条: a corrected certificate is re-rendered and the old PDF
-      -- marked superseded), so a verifier can tell a current PDF from a superseded one and from a forgery.
-      CREATE TABLE certificate_digests (
-        number            TEXT NOT NULL REFERENCES certificates (number),
-        version           INTEGER NOT NULL CHECK (version >= 1),
-        sha256            TEXT NOT NULL,
-        file              TEXT NOT NULL,
-        state             TEXT NOT NULL CHECK (state IN ('current', 'superseded')),
-        recorded_at       TEXT NOT NULL,
-        reason            TEXT,
-        superseded_at     TEXT,
-        superseded_reason TEXT,
-        PRIMARY KEY (number, version),
-        UNIQUE (number, sha256)
-      );
-      CREATE UNIQUE INDEX certificate_digests_one_current ON certificate_digests (number) WHERE state = 'current';
-      CREATE INDEX certificate_digests_sha256 ON certificate_digests (sha256);
-    `,
-  },
+  V1,
   {
     version: 2,
-    name: 'audit trail (hash-chained, append-only), corrections, reissues, no physical deletion',
+    name: V2_NAME,
     sql: `
       -- 第二十条: one entry per change, written in the transaction of the change. seq is AUTOINCREMENT so that
       -- sqlite_sequence remembers the highest seq ever written: an entry cut off the end is then a gap that
@@ -124,52 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
       BEGIN SELECT RAISE(ABORT, 'audit entries are append-only (第二十条): an entry is never deleted'); END;
 
-      -- 第十七条: one row per correction, with the name and ID number before and after (whole snapshots, since
-      -- one correction never changes both), kept for the office forms (附件4). applied_sha256 is the PDF that
-      -- carries it; NULL = the certificate waits to be re-rendered (pending_render).
-      CREATE TABLE corrections (
-        number            TEXT NOT NULL REFERENCES certificates (number),
-        seq               INTEGER NOT NULL CHECK (seq >= 1),
-        audit_seq         INTEGER NOT NULL UNIQUE REFERENCES audit (seq),
-        name_changed      INTEGER NOT NULL CHECK (name_changed IN (0, 1)),
-        id_changed        INTEGER NOT NULL CHECK (id_changed IN (0, 1)),
-        photo_changed     INTEGER NOT NULL CHECK (photo_changed IN (0, 1)),
-        name_before       TEXT,
-        name_after        TEXT,
-        id_type           TEXT NOT NULL,
-        id_no_before      TEXT NOT NULL,
-        id_no_after       TEXT NOT NULL,
-        reason            TEXT NOT NULL CHECK (length(trim(reason)) > 0),
-        at                TEXT NOT NULL,
-        operator          TEXT NOT NULL,
-        supersedes_sha256 TEXT,
-        applied_sha256    TEXT,
-        applied_at        TEXT,
-        PRIMARY KEY (number, seq),
-        CHECK (name_changed + id_changed + photo_changed >= 1),
-        -- 第十七条: 姓名和证件号码只能更正其中一项 (across rows it is enforced by correct()).
-        CHECK (NOT (name_changed = 1 AND id_changed = 1))
-      );
-      CREATE INDEX corrections_at ON corrections (at);
-      CREATE INDEX corrections_pending ON corrections (number) WHERE applied_sha256 IS NULL;
-
-      -- 第二十二条: a reissue keeps the number and the printed data; the date is printed as 补发/换发日期.
-      CREATE TABLE reissues (
-        number            TEXT NOT NULL REFERENCES certificates (number),
-        seq               INTEGER NOT NULL CHECK (seq >= 1),
-        audit_seq         INTEGER NOT NULL UNIQUE REFERENCES audit (seq),
-        kind              TEXT NOT NULL CHECK (kind IN ('lost', 'damaged')),
-        reissue_date      TEXT NOT NULL,
-        reason            TEXT,
-        at                TEXT NOT NULL,
-        operator          TEXT NOT NULL,
-        supersedes_sha256 TEXT,
-        applied_sha256    TEXT,
-        applied_at        TEXT,
-        PRIMARY KEY (number, seq)
-      );
-      CREATE INDEX reissues_pending ON reissues (number) WHERE applied_sha256 IS NULL;
-
+      ${V2_AFTER_ISSUE_TABLES}
       -- A recorded correction or reissue is history: only its "applied" mark is set, once.
       CREATE TRIGGER corrections_fixed BEFORE UPDATE OF number, seq, audit_seq, name_changed, id_changed, photo_changed,
         name_before, name_after, id_type, id_no_before, id_no_after, reason, at, operator, supersedes_sha256 ON corrections
