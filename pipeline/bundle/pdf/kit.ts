@@ -75,6 +75,17 @@ export class PdfKit {
   private readonly pending = new Map<PDFPage, string[]>();
   /** Resource names of fonts and images per page. */
   private readonly names = new Map<PDFPage, Map<object, string>>();
+  /**
+   * Page heights in pt: pdf-lib's getHeight() looks the MediaBox up through the page tree and builds arrays on
+   * every call, and the forms ask for it with every operator (0.7 GB of garbage for a 20,000-line receipt).
+   */
+  private readonly heights = new WeakMap<PDFPage, number>();
+  /**
+   * The two-byte hex code of each character in each embedded font. pdf-lib's encodeText lays out the whole string
+   * and allocates per glyph for every call; a character's code in a subset never changes once it is included, so
+   * each character goes through encodeText once.
+   */
+  private readonly codes = new Map<PDFFont, Map<string, string>>();
   private constructor(readonly doc: PDFDocument, readonly fonts: FontSet, private readonly meta: DocMeta) {}
 
   static async create(fonts: FontSet, meta: DocMeta): Promise<PdfKit> {
@@ -102,7 +113,27 @@ export class PdfKit {
   addPage(size: { width: number; height: number } = A4): PDFPage {
     if (this.current) this.flush(this.current);
     this.current = this.doc.addPage([size.width * PT_PER_MM, size.height * PT_PER_MM]);
+    this.heights.set(this.current, size.height * PT_PER_MM);
     return this.current;
+  }
+
+  private top(page: PDFPage): number {
+    let h = this.heights.get(page);
+    if (h === undefined) this.heights.set(page, (h = page.getHeight()));
+    return h;
+  }
+
+  /** The Tj operand of `text` in `font`: each character's code from the memo, encoded by pdf-lib the first time. */
+  private encode(font: PDFFont, text: string): string {
+    let codes = this.codes.get(font);
+    if (!codes) this.codes.set(font, (codes = new Map()));
+    let hex = '';
+    for (const ch of text) {
+      let code = codes.get(ch);
+      if (code === undefined) codes.set(ch, (code = font.encodeText(ch).asString()));
+      hex += code;
+    }
+    return `<${hex}>`;
   }
 
   private ops(page: PDFPage): string[] {
@@ -156,9 +187,12 @@ export class PdfKit {
   private split(raw: string, script: Script, where: string): Piece[] {
     // Receipts and tables quote what the rows said, including a name character no font has (the reason its row
     // was rejected): such a character is written as its code point, never as a blank box.
-    const text = [...raw]
-      .map((ch) => (this.fonts.uncovered(ch, isCjk(ch) ? script.cjk : script.latin).length ? `[U+${ch.codePointAt(0)!.toString(16).toUpperCase()}]` : ch))
-      .join('');
+    const chars = [...raw];
+    const missing = new Set([
+      ...this.fonts.uncovered(chars.filter((ch) => isCjk(ch)).join(''), script.cjk),
+      ...this.fonts.uncovered(chars.filter((ch) => !isCjk(ch)).join(''), script.latin),
+    ]);
+    const text = missing.size ? chars.map((ch) => (missing.has(ch) ? `[U+${ch.codePointAt(0)!.toString(16).toUpperCase()}]` : ch)).join('') : raw;
     return this.fonts.scriptRuns(text, script.cjk, script.latin, where);
   }
 
@@ -230,11 +264,11 @@ export class PdfKit {
     const align = opts.align ?? 'left';
     let cx = opts.w === undefined || align === 'left' ? x : align === 'center' ? x + (opts.w - width) / 2 : x + opts.w - width;
     if (opts.w === undefined && align !== 'left') cx = align === 'center' ? x - width / 2 : x - width;
-    const top = page.getHeight();
+    const top = this.top(page);
     const ops = this.ops(page);
     for (const p of this.pieces(text, script, 'text')) {
       const font = await this.font(p.face);
-      ops.push(`BT ${this.resource(page, font)} ${n(size)} Tf ${n(cx * PT_PER_MM)} ${n(top - y * PT_PER_MM)} Td ${font.encodeText(p.text).toString()} Tj ET`);
+      ops.push(`BT ${this.resource(page, font)} ${n(size)} Tf ${n(cx * PT_PER_MM)} ${n(top - y * PT_PER_MM)} Td ${this.encode(font, p.text)} Tj ET`);
       cx += widthMm(p.text, p.face, size);
     }
     return size;
@@ -257,21 +291,21 @@ export class PdfKit {
   }
 
   line(x1: number, y1: number, x2: number, y2: number, opts: { width?: number; dash?: boolean; gray?: number } = {}, page: PDFPage = this.page): void {
-    const top = page.getHeight();
+    const top = this.top(page);
     const dash = opts.dash ? '[3 2] 0 d 0 J ' : '';
     this.ops(page).push(`q ${n(opts.gray ?? 0)} G ${n(opts.width ?? 0.5)} w ${dash}${n(x1 * PT_PER_MM)} ${n(top - y1 * PT_PER_MM)} m ${n(x2 * PT_PER_MM)} ${n(top - y2 * PT_PER_MM)} l S Q`);
   }
 
   /** A rectangle (mm from the top-left), outlined, and filled with grey `fill` (0 black, 1 white) when given. */
   rect(x: number, y: number, w: number, h: number, opts: { width?: number; gray?: number; fill?: number } = {}, page: PDFPage = this.page): void {
-    const top = page.getHeight();
+    const top = this.top(page);
     const fill = opts.fill !== undefined ? `${n(opts.fill)} g ` : '';
     this.ops(page).push(`q ${fill}${n(opts.gray ?? 0)} G ${n(opts.width ?? 0.5)} w ${n(x * PT_PER_MM)} ${n(top - (y + h) * PT_PER_MM)} ${n(w * PT_PER_MM)} ${n(h * PT_PER_MM)} re ${fill ? 'B' : 'S'} Q`);
   }
 
   /** An embedded image or page drawn into the box (mm from the top-left, w × h mm). */
   image(what: PDFImage | PDFEmbeddedPage, x: number, y: number, w: number, h: number, page: PDFPage = this.page): void {
-    const top = page.getHeight();
+    const top = this.top(page);
     this.ops(page).push(`q ${n(w * PT_PER_MM)} 0 0 ${n(h * PT_PER_MM)} ${n(x * PT_PER_MM)} ${n(top - (y + h) * PT_PER_MM)} cm ${this.resource(page, what)} Do Q`);
   }
 
