@@ -71,10 +71,12 @@ try {
   }));
 
   // The batch runs in a process of its own, as `skillcert run` does: its peak RSS is the batch's, not the roster
-  // generator's above (exceljs's writer and sharp leave ~100 MB of their own behind at 20,000 rows).
+  // generator's above.
   const child = spawnSync(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
     input: JSON.stringify({ roster, profile, out: join(work, 'out'), photos, ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}) }),
     encoding: 'utf8',
+    // As bin/skillcert runs the CLI: glibc's malloc arenas capped (see there).
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
     stdio: ['pipe', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -89,6 +91,7 @@ try {
   process.stdout.write(`mean size ${Math.round(bytes / issued)} bytes per certificate\n`);
   process.stdout.write(`peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB (the batch process: main thread and workers)\n`);
   process.stdout.write(`timings ms ${JSON.stringify(r.timings)}\n`);
+  if (Object.keys(r.peakByStage).length) process.stdout.write(`peak RSS MB by the end of each stage ${JSON.stringify(r.peakByStage)}\n`);
   process.stdout.write(`certs/s=${rate.toFixed(1)}\n`);
 } finally {
   if (values.keep) process.stderr.write(`kept ${work}\n`);
