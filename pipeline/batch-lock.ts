@@ -8,7 +8,8 @@
  * folder in the output root (`.lock-<batch id>`, so that the bundle, which lists the batch folder, never holds it):
  * the kernel releases it when the process ends in any way, SIGKILL and power loss included, so a rerun after a
  * crash never finds a stale lock, and there is no window in which two runs both believe they took over. Who holds
- * it is written beside it (`.lock-<batch id>.owner`) only to say so in the error.
+ * it is written beside it (`.lock-<batch id>.owner`) only to say so in the error. Across machines this holds where
+ * the shared output folder's file system honours POSIX record locks (NFSv4 does; SQLite's own caveat).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
