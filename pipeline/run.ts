@@ -15,7 +15,6 @@ import { performance } from 'node:perf_hooks';
 import type { BatchSummary, IssuedCertificate, SkippedRow } from './batch.js';
 import { writeBatchOutputs, type BatchOutputs } from './bundle/index.js';
 import type { Context } from './context.js';
-import { hashFile } from './digest.js';
 import { maskId, type Problem, SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
 import { Pool } from './pool.js';
@@ -214,9 +213,8 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       signer: { privateKey: signer.key, certificatePem: signer.certificate.toString(), chainPem: signer.chain.slice(1).map((der) => new X509Certificate(der).toString()) },
       ...(sample ? { sampleCertificates: sample } : {}),
     });
-    if (outputs.archive) {
-      const { sha256 } = await hashFile(outputs.archive);
-      await registry.recordExport({ file: outputs.archive, sha256, what: 'filing bundle', numbers: issued.map((c) => c.number) }, ctx.now, ctx.operator);
+    if (outputs.archive && outputs.archiveSha256) {
+      await registry.recordExport({ file: outputs.archive, sha256: outputs.archiveSha256, what: 'filing bundle', numbers: issued.map((c) => c.number) }, ctx.now, ctx.operator);
     }
     ctx.log.info('batch done', { batchId, issued: issued.length, rejected: problems.length, skipped: skipped.length, ms: Math.round(performance.now() - t0) });
     return { batchId, dir, registry: registryPath, summary, outputs, roster: rs };

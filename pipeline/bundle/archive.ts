@@ -4,6 +4,7 @@
  * (the run's, passed in), the same mode and compression (stored for formats compressed inside, deflated for the
  * rest), so the same folder gives the same archive.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -52,9 +53,10 @@ const WRITE_BUFFER = 4 * 1024 * 1024;
  * synchronously (nothing else runs while the bundle is written; one read from the page cache instead of a read
  * stream's open, reads and close through the thread pool, each a round trip). Memory
  * holds one file at a time, never the batch (buffers handed to yazl.addBuffer stay referenced until the archive
- * ends: 2 GB for 20,000 certificates).
+ * ends: 2 GB for 20,000 certificates). Returns the archive's path and the SHA-256 of the bytes written, taken as they
+ * pass (reading 2 GB back to hash them is a second pass over the disk).
  */
-export async function writeArchive(dir: string, files: readonly string[], archive: string, time: Date): Promise<string> {
+export async function writeArchive(dir: string, files: readonly string[], archive: string, time: Date): Promise<{ file: string; sha256: string }> {
   await mkdir(dirname(archive), { recursive: true });
   const tmp = join(dirname(archive), `.tmp-${basename(archive)}-${process.pid}`);
   const zip = new yazl.ZipFile();
@@ -81,6 +83,9 @@ export async function writeArchive(dir: string, files: readonly string[], archiv
   }
   zip.end();
   const file = createWriteStream(tmp, { highWaterMark: WRITE_BUFFER });
+  const digest = createHash('sha256');
+  // A second listener beside the pipe sees every chunk in order; the pipe keeps the back-pressure.
+  zip.outputStream.on('data', (chunk: Buffer) => digest.update(chunk));
   try {
     await Promise.race([pipeline(zip.outputStream, file), failed]);
     await rename(tmp, archive);
@@ -91,5 +96,5 @@ export async function writeArchive(dir: string, files: readonly string[], archiv
     await rm(tmp, { force: true });
     throw new SkillcertError('E_IO', `cannot write the archive ${archive}: ${(err as Error).message}`, { file: archive }, { cause: err });
   }
-  return archive;
+  return { file: archive, sha256: digest.digest('hex') };
 }

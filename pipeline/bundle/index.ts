@@ -40,6 +40,8 @@ export interface BatchOutputs {
   readonly files: readonly string[];
   /** Absolute path of the archive, when one was written. */
   readonly archive?: string;
+  /** The archive's SHA-256, when one was written. */
+  readonly archiveSha256?: string;
   readonly manifest: Manifest;
   readonly report: BatchReport;
   readonly warnings: readonly DeadlineWarning[];
@@ -99,13 +101,11 @@ export async function writeBatchOutputs(summary: BatchSummary, profile: Profile,
   const written = await writeManifest(dir, { batchId: summary.batchId, profileId: summary.profileId, created: now }, opts.signer, new Set(archiveRel ? [archiveRel] : []), opts.knownDigests);
   files.push(...written.files);
   const tManifest = performance.now();
-  if (archive) {
-    await writeArchive(dir, [...written.manifest.files.map((f) => f.path), ...written.files], archive, now);
-    if (archiveRel) files.push(archiveRel);
-  }
+  const zipped = archive ? await writeArchive(dir, [...written.manifest.files.map((f) => f.path), ...written.files], archive, now) : undefined;
+  if (zipped && archiveRel) files.push(archiveRel);
   const ms = (a: number, b: number) => Math.round(b - a);
   const timings = { tables: ms(t0, tTables), receipts: ms(tTables, tReceipts), report: ms(tReceipts, tReport), manifest: ms(tReport, tManifest), archive: ms(tManifest, performance.now()) };
-  return { files, ...(archive ? { archive } : {}), manifest: written.manifest, report, warnings, timings };
+  return { files, ...(zipped ? { archive: zipped.file, archiveSha256: zipped.sha256 } : {}), manifest: written.manifest, report, warnings, timings };
 }
 
 export { safeCell, safeText, isDangerous, NEUTRALISER } from '../cells.js';

@@ -35,7 +35,7 @@ test('a batch numbers and records in PostgreSQL; verify and audit read the same 
 
   const first = await skillcert(args, { env });
   t.is(first.code, 0, show(first));
-  const summary = JSON.parse(first.stdout) as { issued: number; registry: string };
+  const summary = JSON.parse(first.stdout) as { issued: number; registry: string; archive: string };
   t.is(summary.issued, ROWS);
   t.is(summary.registry, url);
   t.false(existsSync(join(out, 'registry.sqlite')), 'no SQLite file next to the batch');
@@ -48,6 +48,7 @@ test('a batch numbers and records in PostgreSQL; verify and audit read the same 
     `SELECT c.number, c.status, d.sha256, d.file FROM certificates c JOIN certificate_digests d ON d.number = c.number AND d.state = 'current' ORDER BY c.number`,
   )).rows;
   const audit = (await c.query<{ action: string; n: number }>('SELECT action, count(*)::int AS n FROM audit GROUP BY action ORDER BY action')).rows;
+  const exported = (await c.query<{ after_sha256: string }>(`SELECT after_sha256 FROM audit WHERE action = 'export'`)).rows;
   await c.end();
   t.is(rows.length, ROWS);
   for (const r of rows) {
@@ -57,6 +58,7 @@ test('a batch numbers and records in PostgreSQL; verify and audit read the same 
     if (file) t.is(sha256File(file), r.sha256, `${r.number}: the registry holds the digest of the file on disk`);
   }
   t.deepEqual(audit, [{ action: 'export', n: 1 }, { action: 'issue', n: ROWS }, { action: 'sign', n: ROWS }]);
+  t.deepEqual(exported, [{ after_sha256: sha256File(summary.archive) }], 'the filing bundle is recorded with the digest of the archive on disk');
 
   const verified = await skillcert(['verify', ...pdfs.slice(0, 3), '--profile', PROFILE, '--registry', url, '--json'], { env });
   t.is(verified.code, 0, show(verified));
