@@ -90,7 +90,8 @@ function templateBase(t: Template): Promise<PdfBase> {
 }
 
 /** Content-stream numbers: 1/1000 pt is far below what a printer or the 0.3 mm tolerance of the sheet can see. */
-const n = (v: number) => String(Math.round(v * 1000) / 1000);
+export const pdfNumber = (v: number): string => String(Math.round(v * 1000) / 1000);
+const n = pdfNumber;
 
 /** A resource name neither in the resource dictionary nor among `taken`. */
 function freshName(dict: PDFDict, stem: string, taken: ReadonlySet<string> = new Set()): string {

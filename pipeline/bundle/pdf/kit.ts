@@ -10,6 +10,7 @@ import { type PDFEmbeddedPage, PDFDocument, type PDFFont, type PDFImage, type PD
 import { type Face, type FontSet, isCjk, type Role, widthMm } from '../../fonts/index.js';
 import { fontkitAdapter, rememberFace } from '../../render/pdf-fonts.js';
 import { tokenize } from '../../render/layout.js';
+import { pdfNumber } from '../../render/overlay.js';
 
 export const PT_PER_MM = 72 / 25.4;
 export const MM_PER_PT = 25.4 / 72;
@@ -60,8 +61,8 @@ export interface DocMeta {
  */
 const MEMO_SIZE = 2_000;
 
-/** Content-stream numbers: 1/1000 pt. */
-const n = (v: number) => String(Math.round(v * 1000) / 1000);
+/** Content-stream numbers, as the certificate overlay writes them. */
+const n = pdfNumber;
 
 /**
  * Drawing operators are written straight into each page's content as text, not through pdf-lib's drawText and
