@@ -18,7 +18,7 @@
 import pg from 'pg';
 import { SkillcertError } from '../errors.js';
 import { registryUrlTarget, type OpenOptions } from './index.js';
-import { type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
+import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
 
 export interface PostgresOptions extends OpenOptions {
@@ -35,21 +35,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: V2_NAME,
     sql: `
-      CREATE TABLE audit (
-        seq           BIGINT PRIMARY KEY,
-        at            TEXT NOT NULL,
-        operator      TEXT NOT NULL,
-        action        TEXT NOT NULL CHECK (action IN ('issue', 'sign', 'correct', 'reissue', 'revoke', 'export', 'supersede')),
-        number        TEXT,
-        before_sha256 TEXT,
-        after_sha256  TEXT,
-        changes       TEXT NOT NULL,
-        reason        TEXT,
-        prev_hash     TEXT NOT NULL,
-        hash          TEXT NOT NULL
-      );
-      CREATE INDEX audit_number ON audit (number, seq);
-      CREATE INDEX audit_at ON audit (at);
+      ${auditTable('BIGINT PRIMARY KEY')}
 
       -- The highest seq ever written (SQLite's sqlite_sequence): entries cut off the end stay a gap.
       CREATE TABLE audit_written (

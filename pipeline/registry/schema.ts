@@ -78,6 +78,31 @@ const V1_TABLES = `
       CREATE INDEX certificate_digests_sha256 ON certificate_digests (sha256);
 `;
 
+/**
+ * Version 2's audit table (第二十条): one entry per change, written in the transaction of the change; seq and prev_hash
+ * are set by the writer (they are part of the hash), under the write lock. `seq` is the dialect's key type: SQLite's
+ * AUTOINCREMENT (sqlite_sequence then remembers the highest seq ever written), PostgreSQL's BIGINT (its counter is
+ * a table of its own).
+ */
+export const auditTable = (seq: string): string => `
+      CREATE TABLE audit (
+        seq           ${seq},
+        at            TEXT NOT NULL,
+        operator      TEXT NOT NULL,
+        action        TEXT NOT NULL CHECK (action IN ('issue', 'sign', 'correct', 'reissue', 'revoke', 'export', 'supersede')),
+        number        TEXT,
+        before_sha256 TEXT,
+        after_sha256  TEXT,
+        -- JSON [{field, before, after}]; ID numbers masked (第十九条).
+        changes       TEXT NOT NULL,
+        reason        TEXT,
+        prev_hash     TEXT NOT NULL,
+        hash          TEXT NOT NULL
+      );
+      CREATE INDEX audit_number ON audit (number, seq);
+      CREATE INDEX audit_at ON audit (at);
+`;
+
 /** Version 2, after the audit table: corrections (第十七条) and reissues (第二十二条), each pointing at its audit entry. */
 export const V2_AFTER_ISSUE_TABLES = `
       -- 第十七条: one row per correction, with the name and ID number before and after (whole snapshots, since

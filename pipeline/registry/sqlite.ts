@@ -14,7 +14,7 @@
 import Database from 'better-sqlite3';
 import { SkillcertError } from '../errors.js';
 import type { OpenOptions } from './index.js';
-import { type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
+import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 
 export type { Migration } from './schema.js';
 import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
@@ -26,26 +26,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: V2_NAME,
     sql: `
-      -- 第二十条: one entry per change, written in the transaction of the change. seq is AUTOINCREMENT so that
-      -- sqlite_sequence remembers the highest seq ever written: an entry cut off the end is then a gap that
-      -- verifyAudit reports, even after later entries were appended. seq and prev_hash are set by the writer
-      -- (they are part of the hash), under the write lock.
-      CREATE TABLE audit (
-        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-        at            TEXT NOT NULL,
-        operator      TEXT NOT NULL,
-        action        TEXT NOT NULL CHECK (action IN ('issue', 'sign', 'correct', 'reissue', 'revoke', 'export', 'supersede')),
-        number        TEXT,
-        before_sha256 TEXT,
-        after_sha256  TEXT,
-        -- JSON [{field, before, after}]; ID numbers masked (第十九条).
-        changes       TEXT NOT NULL,
-        reason        TEXT,
-        prev_hash     TEXT NOT NULL,
-        hash          TEXT NOT NULL
-      );
-      CREATE INDEX audit_number ON audit (number, seq);
-      CREATE INDEX audit_at ON audit (at);
+      -- seq is AUTOINCREMENT so that sqlite_sequence remembers the highest seq ever written: an entry cut off the
+      -- end is then a gap that verifyAudit reports, even after later entries were appended.
+      ${auditTable('INTEGER PRIMARY KEY AUTOINCREMENT')}
       -- Append-only in the file too. This stops mistakes and casual edits; it does not stop someone who drops
       -- the triggers, which is what the hash chain is for.
       CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
