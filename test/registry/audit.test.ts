@@ -11,7 +11,7 @@ import { entryHash, GENESIS_HASH, type AuditEntry } from '../../pipeline/registr
 import { MIGRATIONS, openSqliteRegistry, type SqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { HISTORY_TIMES, issuedCertificate, NEW_ID, PEOPLE, sha, sqlError, writeHistory } from '../helpers/registry-after.js';
 import { personRequest } from '../helpers/registry-fixtures.js';
-import { readCertificates, runWorker, startWorker, tempRegistryPath } from '../helpers/registry-processes.js';
+import { readCertificates, runTogether, runWorker, startWorker, tempRegistryPath } from '../helpers/registry-processes.js';
 
 const { T1, T2, T3 } = HISTORY_TIMES;
 
@@ -231,14 +231,7 @@ test('a correction re-pointed at an audit entry that does not record it is found
 
 test('two processes numbering at once write one chain with one issue entry per certificate', async (t) => {
   const db = tempRegistryPath();
-  const a = startWorker({ db, batchId: 'night-a', from: 0, to: 200, waitForGo: true });
-  const b = startWorker({ db, batchId: 'night-b', from: 200, to: 400, waitForGo: true });
-  await Promise.all([a.ready, b.ready]);
-  a.child.stdin.write('go\n');
-  b.child.stdin.write('go\n');
-  const [ea, eb] = await Promise.all([a.done, b.done]);
-  t.is(ea.code, 0, ea.stderr);
-  t.is(eb.code, 0, eb.stderr);
+  await runTogether({ db, batchId: 'night-a', from: 0, to: 200 }, { db, batchId: 'night-b', from: 200, to: 400 });
 
   const registry = await openSqliteRegistry(db);
   t.like(await registry.verifyAudit(), { ok: true, entries: 400 });

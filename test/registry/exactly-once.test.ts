@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { beijing } from '../../pipeline/number/index.js';
 import { openSqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { personRequest } from '../helpers/registry-fixtures.js';
-import { readCertificates, runWorker, startWorker, tempRegistryPath } from '../helpers/registry-processes.js';
+import { readCertificates, runTogether, runWorker, startWorker, tempRegistryPath } from '../helpers/registry-processes.js';
 
 /** Reads the file back and checks: one certificate per person, no duplicate, serials 1..n per prefix, stock 1..N. */
 function assertExactlyOnce(t: ExecutionContext, path: string, people: number): void {
@@ -36,43 +36,29 @@ function assertExactlyOnce(t: ExecutionContext, path: string, people: number): v
 
 test('two processes numbering 300 people each from one file at once get no duplicate number and contiguous serials', async (t) => {
   const db = tempRegistryPath();
-  const a = startWorker({ db, batchId: 'night-a', from: 0, to: 300, waitForGo: true });
-  const b = startWorker({ db, batchId: 'night-b', from: 300, to: 600, waitForGo: true });
-  await Promise.all([a.ready, b.ready]);
-  a.child.stdin.write('go\n');
-  b.child.stdin.write('go\n');
-  const [ea, eb] = await Promise.all([a.done, b.done]);
-  t.is(ea.code, 0, ea.stderr);
-  t.is(eb.code, 0, eb.stderr);
-  t.is(a.lines.length + b.lines.length, 600);
-  t.true([...a.lines, ...b.lines].every((l) => l.created));
+  const [a, b] = await runTogether({ db, batchId: 'night-a', from: 0, to: 300 }, { db, batchId: 'night-b', from: 300, to: 600 });
+  t.is(a.length + b.length, 600);
+  t.true([...a, ...b].every((l) => l.created));
 
   assertExactlyOnce(t, db, 600);
 
   // Evidence that the runs overlapped: how often consecutive stock sheets went to different processes.
-  const byStock = [...a.lines, ...b.lines].sort((x, y) => x.stockSerial.localeCompare(y.stockSerial));
+  const byStock = [...a, ...b].sort((x, y) => x.stockSerial.localeCompare(y.stockSerial));
   const switches = byStock.filter((l, k) => k > 0 && l.pid !== byStock[k - 1]?.pid).length;
   t.log(`the two processes alternated ${switches} times`);
 });
 
 test('two processes numbering the same roster at once give each person one certificate and agree on its number', async (t) => {
   const db = tempRegistryPath();
-  const a = startWorker({ db, batchId: 'run-1', from: 0, to: 300, waitForGo: true });
-  const b = startWorker({ db, batchId: 'run-2', from: 0, to: 300, waitForGo: true });
-  await Promise.all([a.ready, b.ready]);
-  a.child.stdin.write('go\n');
-  b.child.stdin.write('go\n');
-  const [ea, eb] = await Promise.all([a.done, b.done]);
-  t.is(ea.code, 0, ea.stderr);
-  t.is(eb.code, 0, eb.stderr);
+  const [a, b] = await runTogether({ db, batchId: 'run-1', from: 0, to: 300 }, { db, batchId: 'run-2', from: 0, to: 300 });
 
-  const numberA = new Map(a.lines.map((l) => [l.i, l.number]));
+  const numberA = new Map(a.map((l) => [l.i, l.number]));
   t.deepEqual(
-    b.lines.map((l) => numberA.get(l.i)),
-    b.lines.map((l) => l.number),
+    b.map((l) => numberA.get(l.i)),
+    b.map((l) => l.number),
     'both runs report the same number for each person',
   );
-  t.is([...a.lines, ...b.lines].filter((l) => l.created).length, 300, 'each person created once, by one of the two');
+  t.is([...a, ...b].filter((l) => l.created).length, 300, 'each person created once, by one of the two');
   assertExactlyOnce(t, db, 300);
 });
 

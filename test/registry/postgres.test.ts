@@ -14,7 +14,7 @@ import { openPostgresRegistry, PG_MIGRATIONS, REGISTRY_LOCK } from '../../pipeli
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
 import { HISTORY_TIMES, issuedCertificate, NEW_ID, PEOPLE, sha, writeHistory } from '../helpers/registry-after.js';
 import { AT, HAIDIAN, personRequest } from '../helpers/registry-fixtures.js';
-import { runWorker, startWorker } from '../helpers/registry-processes.js';
+import { runTogether, runWorker, startWorker } from '../helpers/registry-processes.js';
 
 const { T1, T2, T3 } = HISTORY_TIMES;
 let server: PgServer;
@@ -203,14 +203,8 @@ test('entries cut off the end stay a gap after the registry appended more', asyn
 
 test('two processes numbering at once through one server: no duplicate number, contiguous serials, one audit chain', async (t) => {
   const url = await server.createDatabase();
-  const a = startWorker({ db: url, batchId: 'machine-a', from: 0, to: 150, waitForGo: true });
-  const b = startWorker({ db: url, batchId: 'machine-b', from: 100, to: 250, waitForGo: true }); // 100-149 in both
-  await Promise.all([a.ready, b.ready]);
-  a.child.stdin.write('go\n');
-  b.child.stdin.write('go\n');
-  const [ea, eb] = await Promise.all([a.done, b.done]);
-  t.is(ea.code, 0, ea.stderr);
-  t.is(eb.code, 0, eb.stderr);
+  // People 100-149 are in both.
+  const [a, b] = await runTogether({ db: url, batchId: 'machine-a', from: 0, to: 150 }, { db: url, batchId: 'machine-b', from: 100, to: 250 });
 
   const c = await server.client(url);
   const rows = (await c.query<{ number: string; prefix: string; serial: number; id_no: string }>('SELECT number, prefix, serial, id_no FROM certificates')).rows;
@@ -224,7 +218,7 @@ test('two processes numbering at once through one server: no duplicate number, c
     t.deepEqual(serials, serials.map((_, k) => k + 1), `serials of ${prefix} are 1..${last_serial} with no gap`);
     t.is(serials.length, last_serial);
   }
-  const shared = [...a.lines, ...b.lines].filter((l) => l.i >= 100 && l.i < 150);
+  const shared = [...a, ...b].filter((l) => l.i >= 100 && l.i < 150);
   for (const l of shared) t.is(rows.find((r) => r.id_no === `E${String(l.i).padStart(8, '0')}`)?.number, l.number, 'both processes agree on the number');
   t.like(await verifyAfter(url), { ok: true, entries: 250 });
 });
