@@ -169,7 +169,9 @@ async function migrate(client: pg.Client, target: string, now: Date): Promise<vo
 /** One connection per registry object; SqlRegistry runs its calls one at a time on it. */
 class PostgresDriver implements SqlDriver {
   readonly auditWrittenSql = 'SELECT seq FROM audit_written';
-  readonly #tx: SqlTx = {
+  readonly beginWrite = ['BEGIN', `SELECT pg_advisory_xact_lock(${REGISTRY_LOCK})`] as const;
+  readonly beginSnapshot = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+  readonly tx: SqlTx = {
     get: async <R>(sql: string, params: readonly SqlValue[] = []) => (await this.client.query(sql, params as SqlValue[])).rows[0] as R | undefined,
     all: async <R>(sql: string, params: readonly SqlValue[] = []) => (await this.client.query(sql, params as SqlValue[])).rows as R[],
     run: async (sql: string, params: readonly SqlValue[] = []) => void (await this.client.query(sql, params as SqlValue[])),
@@ -180,18 +182,6 @@ class PostgresDriver implements SqlDriver {
     readonly target: string,
     private readonly busyTimeoutMs: number,
   ) {}
-
-  write<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.#transaction('BEGIN', fn, true);
-  }
-
-  snapshot<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.#transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn, false);
-  }
-
-  read<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return fn(this.#tx);
-  }
 
   describe(what: string, err: unknown): SkillcertError {
     const e = err as { code?: string; message?: string; constraint?: string };
@@ -213,18 +203,5 @@ class PostgresDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.client.end();
-  }
-
-  async #transaction<T>(begin: string, fn: (tx: SqlTx) => Promise<T>, lock: boolean): Promise<T> {
-    await this.client.query(begin);
-    try {
-      if (lock) await this.client.query('SELECT pg_advisory_xact_lock($1)', [REGISTRY_LOCK]);
-      const result = await fn(this.#tx);
-      await this.client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => {});
-      throw err;
-    }
   }
 }

@@ -87,12 +87,15 @@ export interface SqlDriver {
    * PostgreSQL), or no row: entries cut off the end leave it above the last entry, and verifyAudit says so.
    */
   readonly auditWrittenSql: string;
-  /** One transaction holding the registry's write lock from its start; commits when fn resolves, rolls back when it throws. */
-  write<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
-  /** Several reads that see one consistent state. */
-  snapshot<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
-  /** Reads without a transaction of their own. */
-  read<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /**
+   * Statements that open a write transaction holding the registry's write lock from its start (SQLite's BEGIN
+   * IMMEDIATE; PostgreSQL's BEGIN and its advisory lock).
+   */
+  readonly beginWrite: readonly [string, ...string[]];
+  /** The statement that opens a transaction whose reads see one consistent state. */
+  readonly beginSnapshot: string;
+  /** Statements, on their own or inside a transaction opened with the above (COMMIT and ROLLBACK close it). */
+  readonly tx: SqlTx;
   /**
    * A database error as the registry's error: "locked by another run for more than …" for a lock wait that timed
    * out, else what failed. Never with values from the statement (they may be ID numbers).
@@ -957,16 +960,32 @@ export class SqlRegistry implements Registry {
 
   /** Several reads that must agree: one snapshot. */
   #snapshot<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.#call('reading', () => this.#db.snapshot(fn));
+    return this.#call('reading', () => this.#transaction([this.#db.beginSnapshot], fn));
   }
 
   #read<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.#call('reading', () => this.#db.read(fn));
+    return this.#call('reading', () => fn(this.#db.tx));
   }
 
   /** One write = one transaction holding the write lock: all of it commits or none of it does. */
   #write<T>(what: string, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.#call(what, () => this.#db.write(fn));
+    return this.#call(what, () => this.#transaction(this.#db.beginWrite, fn));
+  }
+
+  /** Opens a transaction with `begin`, commits when fn resolves, rolls back when anything in it throws. */
+  async #transaction<T>([open, ...then]: readonly [string, ...string[]], fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    const { tx } = this.#db;
+    await tx.run(open);
+    try {
+      for (const sql of then) await tx.run(sql);
+      const result = await fn(tx);
+      await tx.run('COMMIT');
+      return result;
+    } catch (err) {
+      // (After a failed COMMIT the database may have ended the transaction itself: nothing left to roll back.)
+      await tx.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -132,7 +132,10 @@ interface Prepared {
 class SqliteDriver implements SqlDriver {
   readonly auditWrittenSql = `SELECT seq FROM sqlite_sequence WHERE name = 'audit'`;
   readonly #statements = new Map<string, Prepared>();
-  readonly #tx: SqlTx = {
+  readonly beginWrite = ['BEGIN IMMEDIATE'] as const;
+  // A deferred transaction reads one snapshot of the WAL from its first read on.
+  readonly beginSnapshot = 'BEGIN DEFERRED';
+  readonly tx: SqlTx = {
     get: async <R>(sql: string, params: readonly SqlValue[] = []) => this.#bind(sql, params, (s, p) => s.get(...p)) as R | undefined,
     all: async <R>(sql: string, params: readonly SqlValue[] = []) => this.#bind(sql, params, (s, p) => s.all(...p)) as R[],
     run: async (sql: string, params: readonly SqlValue[] = []) => void this.#bind(sql, params, (s, p) => s.run(...p)),
@@ -143,19 +146,6 @@ class SqliteDriver implements SqlDriver {
     readonly target: string,
     private readonly busyTimeoutMs: number,
   ) {}
-
-  write<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.#transaction('BEGIN IMMEDIATE', fn);
-  }
-
-  snapshot<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    // A deferred transaction reads one snapshot of the WAL from its first read on.
-    return this.#transaction('BEGIN DEFERRED', fn);
-  }
-
-  read<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return fn(this.#tx);
-  }
 
   describe(what: string, err: unknown): SkillcertError {
     const code = (err as { code?: string }).code ?? '';
@@ -173,18 +163,6 @@ class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     this.db.close();
-  }
-
-  async #transaction<T>(begin: string, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    this.db.exec(begin);
-    try {
-      const result = await fn(this.#tx);
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw err;
-    }
   }
 
   #bind<T>(sql: string, params: readonly SqlValue[], call: (s: Database.Statement, p: SqlValue[]) => T): T {
