@@ -63,8 +63,12 @@ export interface RosterSummary {
 
 export interface RosterValidation {
   readonly summary: RosterSummary;
-  /** The accepted rows in roster order, streamed from the spool or from a second read of the file; call it once. */
-  accepted(): AsyncGenerator<Row, void, undefined>;
+  /**
+   * The accepted rows in roster order, streamed from the spool or from a second read of the file. Without a range,
+   * call it once: the spool is removed once read. With one (`count` rows from the `from`-th, 0-based; a queued
+   * batch reads its chunks so), call it as often as needed and discard() at the end.
+   */
+  accepted(range?: { readonly from: number; readonly count: number }): AsyncGenerator<Row, void, undefined>;
   /** Removes the spool when accepted() will not be read (the run stopped before). */
   discard(): void;
 }
@@ -156,18 +160,20 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
   return {
     summary,
     discard,
-    async *accepted() {
+    async *accepted(range) {
+      const from = range?.from ?? 0;
+      const end = range ? Math.min(accepted, from + range.count) : accepted;
+      let n = 0;
       if (opts.spool !== undefined) {
-        let n = 0;
         try {
           for await (const line of createInterface({ input: createReadStream(opts.spool), crlfDelay: Infinity })) {
-            n++;
-            yield JSON.parse(line) as Row;
+            if (n >= end) break;
+            if (n++ >= from) yield JSON.parse(line) as Row;
           }
         } finally {
-          discard();
+          if (!range) discard();
         }
-        if (n !== accepted) throw new SkillcertError('E_IO', `the spool of accepted rows ${opts.spool} held ${n} rows, ${accepted} were accepted; run the batch again`);
+        if (n !== end) throw new SkillcertError('E_IO', `the spool of accepted rows ${opts.spool} held ${n} rows, ${accepted} were accepted; run the batch again`);
         return;
       }
       if ((await hashFile(file)).sha256 !== sha256) {
@@ -175,19 +181,16 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
       }
       const again = await openRoster(file, openOpts);
       const v = new RowValidator(again.header, vopts);
-      let n = 0;
       try {
         for await (const raw of again.rows) {
+          if (n >= end) break;
           const out = v.validate(raw);
-          if (out.kind === 'accepted') {
-            n++;
-            yield out.row;
-          }
+          if (out.kind === 'accepted' && n++ >= from) yield out.row;
         }
       } finally {
         await again.close();
       }
-      if (n !== accepted) throw new SkillcertError('E_ROSTER', `roster ${basename(file)} read differently the second time (${n} accepted rows, ${accepted} before); run the batch again`);
+      if (n !== end) throw new SkillcertError('E_ROSTER', `roster ${basename(file)} read differently the second time (${n} accepted rows, ${accepted} before); run the batch again`);
     },
   };
 }

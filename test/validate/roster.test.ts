@@ -55,6 +55,29 @@ test('with a spool the accepted rows come back from it, the same as from a secon
   t.false(existsSync(other));
 });
 
+test('a range of the accepted rows (a queued batch\'s chunk) comes from the spool or a second read alike, as often as asked; the spool stays until discarded', async (t) => {
+  const dir = await tempDir();
+  const fx = await buildOrganisationRoster(join(dir, 'organisation.xlsx'));
+  const spool = join(dir, 'accepted.jsonl');
+  const spooled = await validateRoster(fx.file, { scope: FIXTURE_SCOPE }, { ...opts, spool });
+  const reread = await validateRoster((await buildOrganisationRoster(join(dir, 'twin.xlsx'))).file, { scope: FIXTURE_SCOPE }, opts);
+  const all = await collect(reread);
+  const range = async (v: RosterValidation, from: number, count: number) => {
+    const rows: Row[] = [];
+    for await (const r of v.accepted({ from, count })) rows.push(r);
+    return rows;
+  };
+  for (const v of [spooled, reread]) {
+    t.deepEqual(await range(v, 0, 4), all.slice(0, 4));
+    t.deepEqual(await range(v, 4, 4), all.slice(4, 8));
+    t.deepEqual(await range(v, 8, 4), all.slice(8), 'the last chunk is short');
+    t.deepEqual(await range(v, 2, 3), all.slice(2, 5), 'asked again, out of order');
+  }
+  t.true(existsSync(spool), 'kept for the next chunk');
+  spooled.discard();
+  t.false(existsSync(spool));
+});
+
 test('the Sichuan 申报汇总表 fixture: every winner accepted as 合格 with occupation and job split', async (t) => {
   const fx = await buildSichuanCompetitionRoster(join(await tempDir(), 'sichuan.xlsx'));
   const v = await validateRoster(fx.file, { scope: FIXTURE_SCOPE }, { ...opts, issueDate: fx.issueDate! });
