@@ -1,15 +1,14 @@
 /**
- * One run per batch at a time. Two runs of the same roster (a nightly run still going when the next is started, or
- * two machines sharing the output folder and a PostgreSQL registry) would render the same certificates, and the
- * second rename would replace a file whose digest the registry recorded from the first: the verifier would then
- * call a certificate on disk "not one the registry issued".
+ * One run per batch at a time, with the SQLite registry. Two runs of the same roster (a nightly run still going when
+ * the next is started) would render the same certificates, and the second rename would replace a file whose digest
+ * the registry recorded from the first: the verifier would then call a certificate on disk "not one the registry
+ * issued". (With a PostgreSQL registry, runs of one batch share it through its job queue instead: queue.ts.)
  *
  * The lock is an operating-system lock held by an open SQLite file in exclusive locking mode, beside the batch
  * folder in the output root (`.lock-<batch id>`, so that the bundle, which lists the batch folder, never holds it):
  * the kernel releases it when the process ends in any way, SIGKILL and power loss included, so a rerun after a
  * crash never finds a stale lock, and there is no window in which two runs both believe they took over. Who holds
- * it is written beside it (`.lock-<batch id>.owner`) only to say so in the error. Across machines this holds where
- * the shared output folder's file system honours POSIX record locks (NFSv4 does; SQLite's own caveat).
+ * it is written beside it (`.lock-<batch id>.owner`) only to say so in the error.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';

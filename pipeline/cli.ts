@@ -89,21 +89,23 @@ program
   .option('--photos <dir>', "the roster's photo folder (default <roster folder>/photos)")
   .option('--issue-date <YYYY-MM-DD>', '发证日期 for rosters without that column')
   .addOption(new Option('--workers <n>', 'worker threads (default: one per core but one; 0 = in this thread)').argParser(Number))
+  .addOption(new Option('--chunk-rows <n>', 'with a postgres:// registry: rows per chunk of the job queue the machines share (default 500)').argParser(Number))
   .option('--filing-material', 'also write the certificate-style filing material of 附件3')
   .option('--operator <name>', 'who runs it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
   .option('--quiet', 'no progress output')
   .option('--json', 'print the result as JSON')
-  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; workers?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
+  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; workers?: number; chunkRows?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
     try {
       const ctx = context(opts);
       const r = await runBatch(ctx, { ...opts, progress: progressFor(ctx.log, opts.quiet || opts.json) });
       const s = r.summary;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ok: true, batchId: r.batchId, dir: r.dir, registry: r.registry, archive: r.outputs.archive, issued: s.issued.length, rejected: s.rejected.length, skipped: s.skipped.length, files: r.outputs.files, warnings: r.outputs.warnings }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ok: true, batchId: r.batchId, dir: r.dir, registry: r.registry, archive: r.outputs?.archive, issued: s.issued.length, rejected: s.rejected.length, skipped: s.skipped.length, files: r.outputs?.files ?? [], warnings: r.outputs?.warnings ?? [], ...(r.chunks !== undefined && { chunks: r.chunks }), ...(r.bundledBy && { bundledBy: r.bundledBy }) }, null, 2)}\n`);
       } else {
         process.stdout.write(`batch ${r.batchId}: ${s.issued.length} issued, ${new Set(s.rejected.map((p) => p.rowNo)).size} rows rejected, ${s.skipped.length} skipped (${s.rowsRead} rows)\n`);
-        process.stdout.write(`  folder:   ${r.dir}\n  report:   ${r.dir}/report.txt\n  rejects:  ${r.dir}/rejects.xlsx\n  bundle:   ${r.outputs.archive ?? '(none)'}\n  registry: ${r.registry}\n`);
-        for (const w of r.outputs.warnings) process.stdout.write(`  warning [${w.kind}] due ${w.due}: ${w.message}\n`);
+        process.stdout.write(`  folder:   ${r.dir}\n  report:   ${r.dir}/report.txt\n  rejects:  ${r.dir}/rejects.xlsx\n  bundle:   ${r.bundledBy ? `written by ${r.bundledBy}` : (r.outputs?.archive ?? '(none)')}\n  registry: ${r.registry}\n`);
+        if (r.chunks !== undefined) process.stdout.write(`  queue:    this machine worked ${r.chunks} chunk(s) of the batch\n`);
+        for (const w of r.outputs?.warnings ?? []) process.stdout.write(`  warning [${w.kind}] due ${w.due}: ${w.message}\n`);
       }
     } catch (err) {
       fail(err, Boolean(opts.json));

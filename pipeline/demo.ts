@@ -36,7 +36,7 @@ for (const b of batches) {
   const created = s.issued.filter((c) => c.origin === 'created').length;
   process.stdout.write(`\n${r.batchId}  (${b.profile.replace(/^.*\//, '').replace('.json', '')})\n`);
   process.stdout.write(`  ${s.rowsRead} rows: ${s.issued.length} issued (${created} new), ${new Set(s.rejected.map((p) => p.rowNo)).size} rejected, ${s.skipped.length} skipped\n`);
-  process.stdout.write(`  folder   ${rel(r.dir)}/\n  report   ${rel(r.dir)}/report.txt\n  rejects  ${rel(r.dir)}/rejects.xlsx\n  bundle   ${r.outputs.archive ? rel(r.outputs.archive) : '(none)'}\n`);
+  process.stdout.write(`  folder   ${rel(r.dir)}/\n  report   ${rel(r.dir)}/report.txt\n  rejects  ${rel(r.dir)}/rejects.xlsx\n  bundle   ${r.outputs?.archive ? rel(r.outputs.archive) : '(none)'}\n`);
 
   const pdfs = readdirSync(join(r.dir, 'certificates')).filter((f) => f.endsWith('.pdf')).map((f) => join(r.dir, 'certificates', f));
   const profile = loadProfile(join(ROOT, b.profile));
@@ -46,7 +46,7 @@ for (const b of batches) {
   const bad = verdicts.filter((v) => v.verdict !== 'valid');
   process.stdout.write(`  verify   ${verdicts.length - bad.length}/${verdicts.length} certificates valid (signature, chain, QR, printed text, number, registry)\n`);
   for (const v of bad) process.stdout.write(`    ${v.verdict.toUpperCase()} ${rel(v.file)}: ${v.checks.filter((c) => c.ok !== true).map((c) => `${c.id}: ${c.message}`).join('; ')}\n`);
-  if (r.outputs.archive) {
+  if (r.outputs?.archive) {
     const vb = await verifyBundle(r.outputs.archive, anchors, ctx.now);
     process.stdout.write(`  bundle   ${vb.ok ? 'valid' : 'INVALID'}: manifest signature, chain and ${vb.checks.length} checks\n`);
     if (!vb.ok) failed++;

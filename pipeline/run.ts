@@ -7,9 +7,13 @@
  * named by its roster's and profile's content, so running the same roster again resumes the same batch folder:
  * certificates already issued are kept, numbered-but-unsigned ones are rendered again, nothing is numbered twice.
  * Files are written under a temporary name and renamed, so a killed run never leaves a half-written file.
+ *
+ * With a PostgreSQL registry the batch may be shared by several machines: each works through chunks of the accepted
+ * rows claimed from the batch's job queue (queue.ts), and one of them writes the bundle from everyone's records.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BatchSummary, IssuedCertificate, SkippedRow } from './batch.js';
@@ -22,7 +26,8 @@ import type { JobResult } from './worker.js';
 import { loadProfile, type Profile } from './profile.js';
 import type { Numbered, Row } from './record.js';
 import { lockBatch } from './batch-lock.js';
-import { isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
+import type { BatchQueue, Chunk } from './queue.js';
+import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
 import { buildTemplate, launchBrowser } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from './stamp/index.js';
@@ -52,15 +57,26 @@ export interface RunOptions {
   readonly progress?: Progress;
   /** Also write the certificate-style filing material of 附件3 (with this batch's first certificate as the sample). */
   readonly filingMaterial?: boolean;
+  /**
+   * With a PostgreSQL registry: accepted rows per chunk of the batch's job queue (default CHUNK_ROWS). The first
+   * machine to open a batch's queue lays it out; the others follow that layout.
+   */
+  readonly chunkRows?: number;
 }
 
 export interface RunResult {
   readonly batchId: string;
   readonly dir: string;
   readonly registry: string;
+  /** The batch's records: with a queued batch, gathered from every machine's work. */
   readonly summary: BatchSummary;
-  readonly outputs: BatchOutputs;
+  /** The tables, receipts and bundle; undefined when another machine of a queued batch wrote them (`bundledBy`). */
+  readonly outputs?: BatchOutputs;
   readonly roster: RosterSummary;
+  /** Queued batches: the chunks this machine worked through (its share of `summary`, which is the whole batch's). */
+  readonly chunks?: number;
+  /** Queued batches: who wrote the bundle, when it was not this machine. */
+  readonly bundledBy?: string;
 }
 
 /** Loads the profile, the fonts and the signing identity: every broken input stops the run before anything is written. */
@@ -84,13 +100,17 @@ export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: s
   return `${profile.id}-${h.slice(0, 12)}`;
 }
 
-/** The spool of a run's accepted rows in the output folder: `.tmp-accepted-<pid>.jsonl`. */
-const SPOOL_PREFIX = '.tmp-accepted-';
+/**
+ * The spool of a run's accepted rows in the output folder: `.tmp-accepted-<host>-<pid>.jsonl` (the host: machines of
+ * a queued batch share the output folder, and a pid says nothing about another machine's processes).
+ */
+const spoolPrefix = () => `.tmp-accepted-${hostname()}-`;
 
-/** Removes the spools of runs that are no longer running (killed): they hold ID numbers. */
+/** Removes the spools of this machine's runs that are no longer running (killed): they hold ID numbers. */
 function removeStaleSpools(out: string): void {
+  const prefix = spoolPrefix();
   for (const f of readdirSync(out)) {
-    const pid = f.startsWith(SPOOL_PREFIX) && f.endsWith('.jsonl') ? Number(f.slice(SPOOL_PREFIX.length, -'.jsonl'.length)) : NaN;
+    const pid = f.startsWith(prefix) && f.endsWith('.jsonl') ? Number(f.slice(prefix.length, -'.jsonl'.length)) : NaN;
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       process.kill(pid, 0);
@@ -144,6 +164,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   let photos: PhotoQueue | undefined;
   let validation: RosterValidation | undefined;
   let unlock: (() => void) | undefined;
+  let queue: BatchQueue | undefined;
   try {
     // 1. ingest + validate: an unreadable roster fails here, before anything but the spool of accepted rows (in the
     // output folder, with the batch's other personal data; removed once read) is written.
@@ -152,29 +173,38 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     validation = await validateRoster(opts.roster, profile, {
       uncovered: (text, role) => fonts.uncovered(text, role),
       now: ctx.now,
-      spool: join(resolve(opts.out), `${SPOOL_PREFIX}${process.pid}.jsonl`),
+      spool: join(resolve(opts.out), `${spoolPrefix()}${process.pid}.jsonl`),
       ...(opts.issueDate ? { issueDate: opts.issueDate } : {}),
     });
     const rs = validation.summary;
     const tValidated = performance.now();
     const batchId = batchIdFor(profile, rs.sha256, opts.issueDate);
     const dir = resolve(opts.out, batchId);
-    // One run per batch: a second run of the same roster stops here, before it touches the batch.
-    unlock = lockBatch(resolve(opts.out), batchId, ctx.now);
     const certDir = join(dir, 'certificates');
     const photoDir = resolve(opts.photos ?? join(dirname(resolve(opts.roster)), 'photos'));
-    // The first photos are prepared while Chromium finishes: like it, they write nothing.
-    photos = new PhotoQueue(validation.accepted(), photoDir, PHOTO_WINDOW);
+    const queued = isRegistryUrl(registryPath);
+    if (queued) {
+      // A batch shared by the machines of one PostgreSQL registry: its chunks are claimed one by one (queue.ts),
+      // so that several runs of the same roster share the work instead of being refused.
+      const { BatchQueue } = await import('./queue.js');
+      queue = await BatchQueue.open(registryPath, batchId, { accepted: rs.accepted, chunkRows: opts.chunkRows ?? CHUNK_ROWS, onLost: () => photos?.stop() });
+    } else {
+      // One run per batch: a second run of the same roster stops here, before it touches the batch.
+      unlock = lockBatch(resolve(opts.out), batchId, ctx.now);
+      // The first photos are prepared while Chromium finishes: like it, they write nothing.
+      photos = new PhotoQueue(validation.accepted(), photoDir, PHOTO_WINDOW);
+    }
     // 2. the template and the workers: a broken profile or identity stops the run before the registry is touched.
     const templateBytes = await templateP;
     pool = await poolP;
     pool.useTemplate(templateBytes);
     const tTemplate = performance.now();
     mkdirSync(certDir, { recursive: true });
-    removeStaleTemporaries(certDir);
+    // (A queued batch's other machines may be writing theirs: the bundle's writer removes them, once all are done.)
+    if (!queued) removeStaleTemporaries(certDir);
     ctx.log.info('batch', { batchId, rows: rs.rowsRead, accepted: rs.accepted, rejectedRows: rs.rejectedRows });
 
-    if (!isRegistryUrl(registryPath)) mkdirSync(dirname(registryPath), { recursive: true });
+    if (!queued) mkdirSync(dirname(registryPath), { recursive: true });
     registry = await openRegistry(registryPath, { operator: ctx.operator, now: ctx.now });
 
     const problems: Problem[] = [...rs.problems];
@@ -182,50 +212,124 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       rowNo: s.rowNo, reason: 'result', result: s.result, occupation: s.occupation, ...(s.level ? { level: s.level } : {}),
       message: `认定结果 ${s.result}: counted, no certificate (seed 004)`,
     }));
-    const issued: IssuedCertificate[] = [];
+    let issued: IssuedCertificate[] = [];
     /** Digests of the certificates this run signed, from the workers, by path in the batch folder. */
     const produced = new Map<string, string>();
 
     // 3. number in roster order, render + sign in parallel, record each signed file.
     progress.start(rs.accepted);
-    await issueCertificates(ctx, {
-      photos, registry, pool, profile, batchId, certDir, issued, produced, skipped, problems, finished: (done) => progress.tick(done),
-    });
+    const work = { registry, pool, profile, batchId, certDir, produced };
+    let chunks = 0;
+    if (!queue) {
+      await issueCertificates(ctx, { ...work, photos: photos!, issued, skipped, problems, finished: (done) => progress.tick(done) });
+    } else {
+      let before = 0;
+      for (let chunk = await queue.claim(); chunk; chunk = await queue.claim()) {
+        const rows = (photos = new PhotoQueue(validation.accepted({ from: chunk.first, count: chunk.rows }), photoDir, PHOTO_WINDOW));
+        const mine = await issueChunk(ctx, queue, chunk, { ...work, photos: rows, issued: [], skipped: [], problems: [], finished: (done) => progress.tick(before + done) });
+        before += chunk.rows;
+        chunks++;
+        issued.push(...mine.issued);
+        problems.push(...mine.problems);
+        skipped.push(...mine.skipped);
+      }
+    }
     progress.stop();
     await pool.close();
     pool = undefined;
     const tCertificates = performance.now();
 
-    // 4. the rejects workbook and the bundle, from the batch's records.
-    problems.sort((a, b) => a.rowNo - b.rowNo);
-    issued.sort((a, b) => a.rowNo - b.rowNo);
-    skipped.sort((a, b) => a.rowNo - b.rowNo);
-    await writeRejectsWorkbook(join(dir, 'rejects.xlsx'), problems, { notes: rs.notes });
-    const summary: BatchSummary = {
+    const timings = { validateMs: Math.round(tValidated - t0), templateMs: Math.round(tTemplate - tValidated), certificatesMs: Math.round(tCertificates - tTemplate) };
+    const summaryOf = (): BatchSummary => ({
       batchId, profileId: profile.id, roster: resolve(opts.roster), startedAt, finishedAt: new Date(ctx.now.getTime() + (performance.now() - t0)).toISOString(),
-      rowsRead: rs.rowsRead, issued, rejected: problems, skipped, fonts: fonts.report(), warnings: [],
-      timings: { validateMs: Math.round(tValidated - t0), templateMs: Math.round(tTemplate - tValidated), certificatesMs: Math.round(tCertificates - tTemplate) },
+      rowsRead: rs.rowsRead, issued: issued.sort((a, b) => a.rowNo - b.rowNo), rejected: problems.sort((a, b) => a.rowNo - b.rowNo),
+      skipped: skipped.sort((a, b) => a.rowNo - b.rowNo), fonts: fonts.report(), warnings: [], timings,
       ...(Object.keys(rs.header.meta ?? {}).length ? { rosterMeta: rs.header.meta } : {}),
-    };
-    const sample = opts.filingMaterial && issued[0] ? [{ bytes: readFileSync(issued[0].file) }] : undefined;
+    });
+    if (queue) {
+      // Every chunk is done: the batch's records are gathered from every machine's work. One machine writes the
+      // bundle from them (whoever takes its lock first); the others, and any later rerun, leave it as written.
+      const claim = await queue.claimBundle();
+      const batch = await gatherQueuedBatch(registry, queue, validation, { certDir, rowsAccepted: rs.accepted });
+      issued = batch.issued;
+      problems.splice(0, problems.length, ...rs.problems, ...batch.problems);
+      skipped.splice(rs.skippedRows.length, skipped.length, ...batch.skipped);
+      if (claim.done) {
+        ctx.log.info('batch done', { batchId, chunks, bundledBy: claim.by ?? '', ms: Math.round(performance.now() - t0) });
+        return { batchId, dir, registry: registryPath, summary: summaryOf(), roster: rs, chunks, bundledBy: claim.by ?? 'another machine' };
+      }
+      for (const [file, sha256] of batch.digests) produced.set(file, sha256);
+      // No machine writes certificates of this batch any more: what killed ones left half-written goes.
+      removeStaleTemporaries(certDir);
+    }
+
+    // 4. the rejects workbook and the bundle, from the batch's records.
+    const summary = summaryOf();
+    await writeRejectsWorkbook(join(dir, 'rejects.xlsx'), summary.rejected, { notes: rs.notes });
+    const sample = opts.filingMaterial && summary.issued[0] ? [{ bytes: readFileSync(summary.issued[0].file) }] : undefined;
     const outputs = await writeBatchOutputs(summary, profile, {
       dir, fonts, now: ctx.now, knownDigests: produced,
       signer: { privateKey: signer.key, certificatePem: signer.certificate.toString(), chainPem: signer.chain.slice(1).map((der) => new X509Certificate(der).toString()) },
       ...(sample ? { sampleCertificates: sample } : {}),
     });
     if (outputs.archive && outputs.archiveSha256) {
-      await registry.recordExport({ file: outputs.archive, sha256: outputs.archiveSha256, what: 'filing bundle', numbers: issued.map((c) => c.number) }, ctx.now, ctx.operator);
+      await registry.recordExport({ file: outputs.archive, sha256: outputs.archiveSha256, what: 'filing bundle', numbers: summary.issued.map((c) => c.number) }, ctx.now, ctx.operator);
     }
-    ctx.log.info('batch done', { batchId, issued: issued.length, rejected: problems.length, skipped: skipped.length, ms: Math.round(performance.now() - t0) });
-    return { batchId, dir, registry: registryPath, summary, outputs, roster: rs };
+    await queue?.bundled();
+    ctx.log.info('batch done', { batchId, issued: summary.issued.length, rejected: summary.rejected.length, skipped: summary.skipped.length, ms: Math.round(performance.now() - t0) });
+    return { batchId, dir, registry: registryPath, summary, outputs, roster: rs, ...(queue ? { chunks } : {}) };
   } finally {
     photos?.stop();
     validation?.discard();
     await templateP.catch(() => undefined);
     await (pool ?? (await poolP.catch(() => undefined)))?.close();
     await registry?.close();
+    await queue?.close();
     unlock?.();
   }
+}
+
+/** Accepted rows per chunk of a queued batch: a few seconds of one machine's work, so a dead machine's chunk is small. */
+const CHUNK_ROWS = 500;
+
+/**
+ * One claimed chunk of a queued batch: its certificates issued as in a batch of its own, then the chunk marked done
+ * with its outcome — or, when that fails, released for another machine.
+ */
+async function issueChunk(ctx: Context, queue: BatchQueue, chunk: Chunk, b: IssueContext): Promise<IssueContext> {
+  try {
+    await issueCertificates(ctx, b);
+    await queue.complete(chunk, { problems: b.problems, skipped: b.skipped, existing: b.issued.filter((c) => c.origin === 'existing').map((c) => c.rowNo) });
+  } catch (err) {
+    await queue.release(chunk);
+    throw err;
+  }
+  return b;
+}
+
+/**
+ * A queued batch's records from every machine: the accepted rows (the spool, in roster order) with their
+ * certificates of this batch from the registry, and the rows each chunk could not issue.
+ */
+async function gatherQueuedBatch(
+  registry: Registry,
+  queue: BatchQueue,
+  validation: RosterValidation,
+  at: { certDir: string; rowsAccepted: number },
+): Promise<{ issued: IssuedCertificate[]; problems: Problem[]; skipped: SkippedRow[]; digests: Map<string, string> }> {
+  const outcomes = await queue.outcomes();
+  const existing = new Set(outcomes.flatMap((o) => o.existing));
+  const byRow = new Map<number, CertificateRecord>();
+  for (const c of await registry.listBatch(queue.batchId)) if (c.status === 'issued') byRow.set(Number(c.printed.rowNo), c);
+  const issued: IssuedCertificate[] = [];
+  const digests = new Map<string, string>();
+  for await (const row of validation.accepted({ from: 0, count: at.rowsAccepted })) {
+    const c = byRow.get(row.rowNo);
+    if (!c?.sha256) continue;
+    issued.push({ ...row, number: c.number, stockSerial: c.stockSerial, file: join(at.certDir, `${c.number}.pdf`), sha256: c.sha256, origin: existing.has(row.rowNo) ? 'existing' : 'created' });
+    digests.set(`certificates/${c.number}.pdf`, c.sha256);
+  }
+  return { issued, problems: outcomes.flatMap((o) => o.problems), skipped: outcomes.flatMap((o) => o.skipped), digests };
 }
 
 /** The template layer, once per run: one Chromium, closed as soon as it has printed. */

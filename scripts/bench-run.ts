@@ -35,7 +35,7 @@ const seconds = (performance.now() - t0) / 1000;
 
 // Stage ends from the run's own timings, in the order they ran.
 const { validateMs, templateMs, certificatesMs } = r.summary.timings as Record<string, number>;
-const stages: [string, number][] = [['validate', validateMs ?? 0], ['template', templateMs ?? 0], ['certificates', certificatesMs ?? 0], ...Object.entries(r.outputs.timings)];
+const stages: [string, number][] = [['validate', validateMs ?? 0], ['template', templateMs ?? 0], ['certificates', certificatesMs ?? 0], ...Object.entries(r.outputs?.timings ?? {})];
 const peakByStage: Record<string, number> = {};
 let end = 0;
 for (const [name, ms] of stages) {
@@ -49,7 +49,7 @@ const result: BenchRun = {
   seconds,
   maxRssKb: process.resourceUsage().maxRSS,
   peakByStage,
-  timings: { ...r.summary.timings, bundle: r.outputs.timings },
+  timings: { ...r.summary.timings, bundle: r.outputs?.timings ?? {} },
   problems: r.summary.rejected.slice(0, 3).map((p) => p.message),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

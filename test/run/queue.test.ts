@@ -1,0 +1,124 @@
+/**
+ * The job queue of a batch shared by several machines (SPEC §9, pipeline/queue.ts): real `skillcert run` processes
+ * against one real PostgreSQL server and one output folder, as machines sharing a database and a network folder.
+ * Two runs started together split the chunks, number nothing twice, and one of them writes a bundle holding every
+ * certificate; a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch.
+ */
+import test from 'ava';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startPostgres, type PgServer } from '../helpers/postgres.js';
+import {
+  batchDir, certificateFiles, cliEnv, GENERATED, PHOTOS, profile, removeTempDirs, requireBuiltCli, rowNoOf, sha256File, show, skillcert, spawnSkillcert,
+  tempDir, validPeople, writeRoster, type CliResult,
+} from '../helpers/cli.js';
+
+const PROFILE = profile('haidian-qihang');
+let server: PgServer;
+
+test.before(async () => {
+  requireBuiltCli();
+  server = await startPostgres();
+});
+test.after.always(async () => {
+  await server?.stop();
+  removeTempDirs();
+});
+
+interface RunJson { ok: boolean; issued: number; rejected: number; archive?: string; chunks?: number; bundledBy?: string }
+
+/** Reads back what the database and the batch folder hold, and checks them against each other. */
+async function checkBatch(t: import('ava').ExecutionContext, url: string, out: string, expected: number): Promise<{ doneBy: string[] }> {
+  const c = await server.client(url);
+  const certs = (await c.query<{ number: string; status: string; sha256: string; stock_serial: string }>(
+    `SELECT c.number, c.status, d.sha256, c.stock_serial FROM certificates c LEFT JOIN certificate_digests d ON d.number = c.number AND d.state = 'current' ORDER BY c.number`,
+  )).rows;
+  const chunks = (await c.query<{ chunk: number; state: string; done_by: string }>(`SELECT chunk, state, done_by FROM batch_queue ORDER BY chunk`)).rows;
+  await c.end();
+  t.is(certs.length, expected, 'one certificate per issued row, none numbered twice');
+  t.is(new Set(certs.map((r) => r.stock_serial)).size, expected, 'no blank-stock serial twice');
+  t.true(chunks.every((ch) => ch.state === 'done'), 'every chunk and the bundle are done');
+  const dir = batchDir(out);
+  const { pdfs, leftovers } = certificateFiles(dir);
+  t.deepEqual(leftovers, [], 'no half-written file survives');
+  t.is(pdfs.length, expected);
+  for (const r of certs) {
+    t.is(r.status, 'issued');
+    t.is(sha256File(join(dir, 'certificates', `${r.number}.pdf`)), r.sha256, `${r.number}: the registry holds the digest of the file on disk`);
+  }
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
+  const listed = manifest.files.filter((f) => f.path.startsWith('certificates/'));
+  t.is(listed.length, expected, 'the manifest lists every machine\'s certificates');
+  for (const f of listed) t.is(certs.find((r) => `certificates/${r.number}.pdf` === f.path)?.sha256, f.sha256, f.path);
+  const archive = readdirSync(dir).find((f) => f.endsWith('.zip'));
+  t.truthy(archive, 'one machine wrote the filing bundle');
+  const vb = await skillcert(['verify-bundle', join(dir, archive!), '--anchor', join(GENERATED, 'root-ca.pem')]);
+  t.is(vb.code, 0, show(vb));
+  return { doneBy: [...new Set(chunks.filter((ch) => ch.chunk >= 0).map((ch) => ch.done_by))] };
+}
+
+test('two machines started together split the chunks; numbers are unique; one bundle holds every certificate and every reject', async (t) => {
+  const url = await server.createDatabase();
+  const work = tempDir('skillcert-queue-');
+  const people = validPeople(47, 300);
+  people[20] = { ...people[20]!, photo: 'nobody-sent-this.jpg' };
+  const roster = await writeRoster(join(work, 'province.xlsx'), people);
+  const out = join(work, 'shared-out');
+  const env = cliEnv({ PGPASSWORD: server.password });
+  const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '4', '--json'];
+
+  const [a, b] = await Promise.all([skillcert(args, { env }), skillcert(args, { env })]);
+  t.is(a.code, 0, show(a));
+  t.is(b.code, 0, show(b));
+  const ra = JSON.parse(a.stdout) as RunJson;
+  const rb = JSON.parse(b.stdout) as RunJson;
+  t.is(ra.chunks! + rb.chunks!, 12, 'the 47 accepted rows are 12 chunks of 4, each worked once');
+  t.is([ra, rb].filter((r) => r.archive).length, 1, 'exactly one machine wrote the bundle');
+  t.truthy([ra, rb].find((r) => r.bundledBy), 'the other says who did');
+  for (const r of [ra, rb]) t.like(r, { ok: true, issued: 46, rejected: 1 }, 'both report the whole batch');
+
+  const { doneBy } = await checkBatch(t, url, out, 46);
+  t.is(doneBy.length, 2, 'both machines worked chunks');
+  const report = JSON.parse(readFileSync(join(batchDir(out), 'report.json'), 'utf8')) as { counts: { issued: number; rejectedRows: number; accounted: number }; rejects: { rowNo: number; field: string }[] | null };
+  t.like(report.counts, { issued: 46, rejectedRows: 1, accounted: 47 });
+  const rejects = readFileSync(join(batchDir(out), 'report.txt'), 'utf8');
+  t.regex(rejects, new RegExp(`row ${rowNoOf(20)}\\b`), 'the chunk\'s photo problem is in the batch report');
+});
+
+test('a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch with nothing numbered twice', async (t) => {
+  const url = await server.createDatabase();
+  const work = tempDir('skillcert-queue-');
+  const roster = await writeRoster(join(work, 'province.xlsx'), validPeople(60, 500));
+  const out = join(work, 'shared-out');
+  const env = cliEnv({ PGPASSWORD: server.password });
+  const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '6', '--json'];
+
+  const first = spawnSkillcert(args, { env, detached: true });
+  const exited = once(first, 'close');
+  let stderr = '';
+  first.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // Kill it once it has finished two chunks and is inside the third.
+  const c = await server.client(url);
+  for (let waited = 0; ; waited += 50) {
+    const done = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_queue WHERE state = 'done' AND chunk >= 0`).catch(() => ({ rows: [{ n: 0 }] }));
+    if (done.rows[0]!.n >= 2) break;
+    if (waited > 120_000 || first.exitCode !== null) t.fail(`the first run did not get through two chunks: ${stderr}`);
+    await sleep(50);
+  }
+  await sleep(300);
+  process.kill(-first.pid!, 'SIGKILL');
+  await exited;
+  const before = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_queue WHERE state = 'done' AND chunk >= 0`)).rows[0]!.n;
+  await c.end();
+  t.true(before < 10, `the run was killed before the end (${before} of 10 chunks done)`);
+
+  const second: CliResult = await skillcert(args, { env });
+  t.is(second.code, 0, show(second));
+  const r = JSON.parse(second.stdout) as RunJson;
+  t.like(r, { ok: true, issued: 60, rejected: 0 });
+  t.is(r.chunks, 10 - before, 'the rerun worked exactly the chunks left, the killed one included');
+  t.truthy(r.archive);
+  await checkBatch(t, url, out, 60);
+});
