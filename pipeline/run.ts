@@ -17,7 +17,6 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BatchSummary, IssuedCertificate, SkippedRow } from './batch.js';
-import { planCertificateQr, type QrPlace, qrPlace } from './certificate.js';
 import { writeBatchOutputs, type BatchOutputs } from './bundle/index.js';
 import type { Context } from './context.js';
 import { maskId, type Problem, SkillcertError } from './errors.js';
@@ -30,7 +29,6 @@ import { lockBatch } from './batch-lock.js';
 import type { BatchQueue, Chunk } from './queue.js';
 import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
 import { buildTemplate, launchBrowser } from './render/index.js';
-import { loadSheet } from './render/sheet.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from './stamp/index.js';
 import { type RosterValidation, validateRoster, writeRejectsWorkbook, type RosterSummary } from './validate/index.js';
@@ -200,7 +198,6 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     const templateBytes = await templateP;
     pool = await poolP;
     pool.useTemplate(templateBytes);
-    const place = await qrPlace({ sheet: loadSheet(profile.styleId), profile, bytes: templateBytes, placed: [] });
     const tTemplate = performance.now();
     mkdirSync(certDir, { recursive: true });
     // (A queued batch's other machines may be writing theirs: the bundle's writer removes them, once all are done.)
@@ -221,7 +218,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
 
     // 3. number in roster order, render + sign in parallel, record each signed file.
     progress.start(rs.accepted);
-    const work = { registry, pool, profile, signer, ...(place && { place }), batchId, certDir, produced };
+    const work = { registry, pool, profile, batchId, certDir, produced };
     let chunks = 0;
     if (!queue) {
       await issueCertificates(ctx, { ...work, photos: photos!, issued, skipped, problems, finished: (done) => progress.tick(done) });
@@ -350,9 +347,6 @@ interface IssueContext {
   readonly registry: Registry;
   readonly pool: Pool;
   readonly profile: Profile;
-  readonly signer: LoadedSigner;
-  /** Where the QR code goes: the main thread signs and plans each certificate's (its core has time to spare). */
-  readonly place?: QrPlace;
   readonly batchId: string;
   readonly certDir: string;
   readonly issued: IssuedCertificate[];
@@ -406,8 +400,7 @@ async function issueCertificates(ctx: Context, b: IssueContext): Promise<void> {
   const produce = async (row: Row, rec: Numbered, photoJpeg: Uint8Array, created: boolean) => {
     let result: JobResult;
     try {
-      const qr = b.place && planCertificateQr(profile, b.signer, b.place, rec);
-      result = await pool.run({ id: ++jobId, rec, photoJpeg, file: join(certDir, `${rec.number}.pdf`), now: ctx.now.getTime(), ...(qr && { qr }) });
+      result = await pool.run({ id: ++jobId, rec, photoJpeg, file: join(certDir, `${rec.number}.pdf`), now: ctx.now.getTime() });
     } catch (err) {
       result = { id: 0, ok: false, code: err instanceof SkillcertError ? err.code : 'E_RENDER', message: (err as Error).message };
     } finally {

@@ -16,7 +16,6 @@ import type { Numbered } from './record.js';
 import type { Reissue } from './render/fields.js';
 import { loadSheet } from './render/sheet.js';
 import { loadSigner } from './sign/index.js';
-import type { QrPlan } from './stamp/qr.js';
 
 export interface WorkerInit {
   readonly profilePath: string;
@@ -37,8 +36,6 @@ export interface Job {
   readonly file: string;
   readonly now: number;
   readonly reissue?: Reissue;
-  /** The QR code, planned by the main thread (planCertificateQr). */
-  readonly qr?: QrPlan;
 }
 
 export type JobResult =
@@ -64,7 +61,7 @@ export function withTemplate(parts: KitParts, templateBytes: Uint8Array): Certif
 /** Produces, writes (temp name, then rename) and digests one certificate. */
 export async function runJob(kit: CertificateKit, job: Job): Promise<JobResult> {
   try {
-    const bytes = await produceCertificate(kit, job.rec, job.photoJpeg, { now: new Date(job.now), ...(job.reissue ? { reissue: job.reissue } : {}), ...(job.qr ? { qr: job.qr } : {}) });
+    const bytes = await produceCertificate(kit, job.rec, job.photoJpeg, { now: new Date(job.now), ...(job.reissue ? { reissue: job.reissue } : {}) });
     const tmp = `${job.file}.tmp-${process.pid}-${job.id}`;
     await writeFile(tmp, bytes);
     await rename(tmp, job.file);

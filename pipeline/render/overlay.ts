@@ -89,20 +89,6 @@ function templateBase(t: Template): Promise<PdfBase> {
   return base;
 }
 
-/** The sheet's image boxes (photo, seals, QR code) in PDF points on a page with this media box. */
-function boxesOf(t: Template, media: PdfRect): Record<string, PdfRect> {
-  const boxes: Record<string, PdfRect> = {};
-  for (const img of t.sheet.images) boxes[img.id] = boxToPdf(img, media.y + media.height, media.x);
-  return boxes;
-}
-
-/** The template page's media box and the sheet's image boxes, where composeCertificate puts them. */
-export async function sheetBoxes(t: Template): Promise<{ media: PdfRect; boxes: Record<string, PdfRect> }> {
-  const { x, y, width, height } = (await templateBase(t)).doc.getPage(0).getMediaBox();
-  const media = { x, y, width, height };
-  return { media, boxes: boxesOf(t, media) };
-}
-
 /** Content-stream numbers: 1/1000 pt is far below what a printer or the 0.3 mm tolerance of the sheet can see. */
 export const pdfNumber = (v: number): string => String(Math.round(v * 1000) / 1000);
 const n = pdfNumber;
@@ -151,7 +137,8 @@ export async function composeCertificate(t: Template, fonts: FontSet, input: Ove
   }
   ops.push('ET');
 
-  const boxes = boxesOf(t, media);
+  const boxes: Record<string, PdfRect> = {};
+  for (const img of t.sheet.images) boxes[img.id] = boxToPdf(img, top, media.x);
   const photo = boxes.photo;
   if (photo) {
     if (input.photoJpeg) {

@@ -496,45 +496,22 @@ export function qrSymbol(text: string, level: QrErrorCorrection, version?: numbe
   return undefined;
 }
 
-/**
- * What drawQr draws, decided: the symbol and where its modules go. Planning (signing aside, the costly half: the
- * symbol and its eight masks) and drawing are separate, so that a batch's main thread plans while its workers draw.
- * Plain data: it crosses to a worker thread as it is.
- */
-export interface QrPlan {
-  /** Modules per side. */
-  readonly size: number;
-  /** size × size, row by row from the top; 1 = dark. */
-  readonly modules: Uint8Array;
-  readonly version: number;
+interface Layout {
+  readonly qr: QRCode.QRCode;
   readonly level: QrErrorCorrection;
   /** Module size in points and the symbol's bottom-left corner. */
   readonly unit: number;
   readonly x: number;
   readonly y: number;
-  /** Pixels per module at the alignment resolution, when aligned. */
-  readonly k?: number;
-  readonly warning?: string;
-}
-
-interface Layout {
-  readonly qr: QRCode.QRCode;
-  readonly level: QrErrorCorrection;
-  readonly unit: number;
-  readonly x: number;
-  readonly y: number;
   readonly k?: number;
 }
-
-/** The page's media box, as pdf-lib gives it. */
-export interface QrMedia { readonly x: number; readonly y: number; readonly width: number; readonly height: number }
 
 /**
  * Pixel-grid layout: the largest whole number k ≥ 2 of grid pixels per module for which a version fits the
  * box at the minimum level; then the largest version that still fits (filling the box) with the highest
  * level its capacity allows — at a fixed module size a bigger version and a higher level cost nothing.
  */
-function alignedLayout(media: QrMedia, text: string, box: QrBox, dpi: number, minLevel: QrErrorCorrection): Layout | undefined {
+function alignedLayout(page: QrPage, text: string, box: QrBox, dpi: number, minLevel: QrErrorCorrection): Layout | undefined {
   const g = 72 / dpi;
   const boxPx = box.size / g;
   const segments = new Map<number, QRCode.QRCodeSegment[]>();
@@ -555,18 +532,32 @@ function alignedLayout(media: QrMedia, text: string, box: QrBox, dpi: number, mi
   const unit = chosen.k * g;
   const size = chosen.qr.modules.size * unit;
   // Centre in the box, then snap the top-left corner to the grid of a render of the media box (pdftoppm's default).
+  const media = page.getMediaBox();
   const top = media.y + media.height;
   const left = media.x + Math.round((box.x + (box.size - size) / 2 - media.x) / g) * g;
   const topRow = Math.round((top - (box.y + (box.size + size) / 2)) / g);
   return { qr: chosen.qr, level: chosen.level, unit, x: left, y: top - topRow * g - size, k: chosen.k };
 }
 
-/** Chooses the symbol for `text` in `box` on a page with this media box, and where its modules go (see drawQr). */
-export function planQr(media: QrMedia, text: string, box: QrBox, opts: QrDrawOptions = {}): QrPlan {
+/**
+ * Draws the QR code as ONE filled path of merged rectangles (a single fill, so anti-aliasing leaves no
+ * hairline seams between modules) on a white quiet zone. The box is the symbol's place; keep the quiet
+ * zone (4 modules ≈ 1.4 mm) clear in the layout.
+ *
+ * Error correction: at least M (15 % of the symbol may be lost to a stain or a seal's edge); the payload
+ * is signed, so the code only has to survive print and camera, not forgery. Measured with zbarimg on
+ * pdftoppm -r 150 renders of a 24 mm box at 24 positions, for texts of 261 / 362 / 389 characters:
+ * modules filling the box exactly (alignDpi false) decode 24 / 23 / 22 of 24 at M and 24 / 10 / 20 at Q —
+ * modules of 2.2-2.5 px are anti-aliased into grey edges that zbar sometimes misreads. Aligned to the
+ * 150 dpi grid (the default) every module is exactly 2 px (0.34 mm; 4 px at 300 dpi), the symbol is
+ * version 13 (69 modules, 23.4 mm) and the spare capacity goes to a higher level: 24 / 24 in every case.
+ */
+export function drawQr(page: QrPage, text: string, box: QrBox, opts: QrDrawOptions = {}): QrDrawing {
   const minLevel = opts.errorCorrection ?? 'M';
   const minModuleMm = opts.minModuleMm ?? 0.36;
+  const quiet = opts.quietZone ?? 4;
   const dpi = opts.alignDpi ?? 150;
-  let layout = dpi === false ? undefined : alignedLayout(media, text, box, dpi, minLevel);
+  let layout = dpi === false ? undefined : alignedLayout(page, text, box, dpi, minLevel);
   let warning: string | undefined;
   if (!layout) {
     const symbol = (level: QrErrorCorrection) => {
@@ -586,30 +577,9 @@ export function planQr(media: QrMedia, text: string, box: QrBox, opts: QrDrawOpt
       warning = `QR modules are ${ptToMm(unit).toFixed(3)} mm (version ${qr.version}, ${qr.modules.size} modules in ${ptToMm(box.size).toFixed(1)} mm)${dpi !== false ? `, under 2 px at ${dpi} dpi` : `, below ${minModuleMm} mm`}: shorten the payload or enlarge the box`;
     }
   }
-  const { qr, level, unit, x, y, k } = layout;
-  return { size: qr.modules.size, modules: qr.modules.data, version: qr.version, level, unit, x, y, ...(k ? { k } : {}), ...(warning ? { warning } : {}) };
-}
-
-/**
- * Draws the QR code as ONE filled path of merged rectangles (a single fill, so anti-aliasing leaves no
- * hairline seams between modules) on a white quiet zone. The box is the symbol's place; keep the quiet
- * zone (4 modules ≈ 1.4 mm) clear in the layout.
- *
- * Error correction: at least M (15 % of the symbol may be lost to a stain or a seal's edge); the payload
- * is signed, so the code only has to survive print and camera, not forgery. Measured with zbarimg on
- * pdftoppm -r 150 renders of a 24 mm box at 24 positions, for texts of 261 / 362 / 389 characters:
- * modules filling the box exactly (alignDpi false) decode 24 / 23 / 22 of 24 at M and 24 / 10 / 20 at Q —
- * modules of 2.2-2.5 px are anti-aliased into grey edges that zbar sometimes misreads. Aligned to the
- * 150 dpi grid (the default) every module is exactly 2 px (0.34 mm; 4 px at 300 dpi), the symbol is
- * version 13 (69 modules, 23.4 mm) and the spare capacity goes to a higher level: 24 / 24 in every case.
- */
-export function drawQr(page: QrPage, text: string, box: QrBox, opts: QrDrawOptions = {}): QrDrawing {
-  return drawQrPlan(page, planQr(page.getMediaBox(), text, box, opts), opts.quietZone);
-}
-
-/** Draws a planned QR code (planQr) with a quiet zone of `quiet` modules (default 4). */
-export function drawQrPlan(page: Pick<QrPage, 'pushOperators'>, plan: QrPlan, quiet = 4): QrDrawing {
-  const { size: n, modules, unit, x, y } = plan;
+  const { qr, unit, x, y } = layout;
+  const n = qr.modules.size;
+  const modules = qr.modules.data;
   const rects = mergeModules(n, (r, c) => modules[r * n + c] === 1);
   const q = quiet * unit;
   const ops: PDFOperator[] = [pushGraphicsState()];
@@ -621,14 +591,14 @@ export function drawQrPlan(page: Pick<QrPage, 'pushOperators'>, plan: QrPlan, qu
   ops.push(fill(), popGraphicsState());
   page.pushOperators(...ops);
   return {
-    version: plan.version,
+    version: qr.version,
     modules: n,
-    errorCorrection: plan.level,
+    errorCorrection: layout.level,
     moduleMm: ptToMm(unit),
     symbolMm: ptToMm(unit * n),
-    ...(plan.k ? { pixelsPerModule: plan.k } : {}),
+    ...(layout.k ? { pixelsPerModule: layout.k } : {}),
     rectangles: rects.length,
-    ...(plan.warning ? { warning: plan.warning } : {}),
+    ...(warning ? { warning } : {}),
   };
 }
 
