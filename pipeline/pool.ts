@@ -31,6 +31,8 @@ export class Pool {
   private parts?: KitParts;
   private kit?: CertificateKit;
   private failure?: Error;
+  /** Job ids are the pool's: callers running batches side by side (a queued batch's chunks) share it. */
+  private sent = 0;
 
   private constructor(private readonly perWorker: number) {}
 
@@ -93,7 +95,8 @@ export class Pool {
   }
 
   /** Runs one job; resolves when its file is written (or with the reason it could not be). */
-  async run(job: Job): Promise<JobResult> {
+  async run(work: Omit<Job, 'id'>): Promise<JobResult> {
+    const job: Job = { ...work, id: ++this.sent };
     if (this.parts) {
       if (!this.kit) throw new Error('internal: a job was run before the pool had its template');
       return runJob(this.kit, job);

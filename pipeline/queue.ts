@@ -17,7 +17,6 @@
  * filing bundle from the records of all machines; the others wait for it and leave the bundle to it.
  */
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { SkippedRow } from './batch.js';
 import { type Problem, SkillcertError } from './errors.js';
@@ -66,6 +65,10 @@ export const worker = (): string => `${hostname()} pid ${process.pid}`;
 
 export class BatchQueue {
   #lost?: Error;
+  /** Chunks this machine holds (advisory locks are re-entrant: one it holds must not be claimed again). */
+  readonly #held = new Set<number>();
+  /** Ends a claim's wait early: a chunk was just completed here. */
+  #wake?: () => void;
 
   private constructor(
     private readonly client: pg.Client,
@@ -121,7 +124,8 @@ export class BatchQueue {
 
   /**
    * The next chunk for this machine, claimed; undefined when every chunk is done. While chunks remain that other
-   * machines hold, waits for them: one whose machine dies comes back and is claimed here.
+   * machines (or this one, still working them) hold, waits for them: one whose machine dies comes back and is
+   * claimed here.
    */
   async claim(): Promise<Chunk | undefined> {
     for (;;) {
@@ -132,13 +136,20 @@ export class BatchQueue {
       );
       if (todo.length === 0) return undefined;
       for (const c of todo) {
-        if (!(await this.#tryLock(c.chunk))) continue;
+        if (this.#held.has(c.chunk) || !(await this.#tryLock(c.chunk))) continue;
         // Done by another machine between the list and the lock (it released the lock after marking it): next.
         const still = await this.#query<{ state: string }>(`SELECT state FROM batch_queue WHERE batch_id = $1 AND chunk = $2`, [this.batchId, c.chunk]);
         if (still[0]?.state === 'todo') return c;
         await this.#unlock(c.chunk);
       }
-      await sleep(this.pollMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
     }
   }
 
@@ -149,6 +160,7 @@ export class BatchQueue {
       this.batchId, chunk.chunk, worker(), JSON.stringify(outcome),
     ]);
     await this.#unlock(chunk.chunk);
+    this.#wake?.();
   }
 
   /** Releases a claimed chunk without marking it (this machine failed it): another machine may take it. */
@@ -189,10 +201,13 @@ export class BatchQueue {
   }
 
   async #tryLock(chunk: number): Promise<boolean> {
-    return (await this.#query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok', [this.batchId, chunk]))[0]!.ok;
+    const ok = (await this.#query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok', [this.batchId, chunk]))[0]!.ok;
+    if (ok) this.#held.add(chunk);
+    return ok;
   }
 
   async #unlock(chunk: number): Promise<void> {
+    this.#held.delete(chunk);
     await this.#query('SELECT pg_advisory_unlock(hashtext($1), $2)', [this.batchId, chunk]);
   }
 

@@ -165,6 +165,8 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   let validation: RosterValidation | undefined;
   let unlock: (() => void) | undefined;
   let queue: BatchQueue | undefined;
+  /** Queued batches: the rows of the chunks in progress. */
+  const chunkRows = new Set<PhotoQueue>();
   try {
     // 1. ingest + validate: an unreadable roster fails here, before anything but the spool of accepted rows (in the
     // output folder, with the batch's other personal data; removed once read) is written.
@@ -187,7 +189,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       // A batch shared by the machines of one PostgreSQL registry: its chunks are claimed one by one (queue.ts),
       // so that several runs of the same roster share the work instead of being refused.
       const { BatchQueue } = await import('./queue.js');
-      queue = await BatchQueue.open(registryPath, batchId, { accepted: rs.accepted, chunkRows: opts.chunkRows ?? CHUNK_ROWS, onLost: () => photos?.stop() });
+      queue = await BatchQueue.open(registryPath, batchId, { accepted: rs.accepted, chunkRows: opts.chunkRows ?? CHUNK_ROWS, onLost: () => chunkRows.forEach((q) => q.stop()) });
     } else {
       // One run per batch: a second run of the same roster stops here, before it touches the batch.
       unlock = lockBatch(resolve(opts.out), batchId, ctx.now);
@@ -223,16 +225,35 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     if (!queue) {
       await issueCertificates(ctx, { ...work, photos: photos!, issued, skipped, problems, finished: (done) => progress.tick(done) });
     } else {
-      let before = 0;
-      for (let chunk = await queue.claim(); chunk; chunk = await queue.claim()) {
-        const rows = (photos = new PhotoQueue(validation.accepted({ from: chunk.first, count: chunk.rows }), photoDir, PHOTO_WINDOW));
-        const mine = await issueChunk(ctx, queue, chunk, { ...work, photos: rows, issued: [], skipped: [], problems: [], finished: (done) => progress.tick(before + done) });
-        before += chunk.rows;
-        chunks++;
-        issued.push(...mine.issued);
-        problems.push(...mine.problems);
-        skipped.push(...mine.skipped);
+      // The next chunk is claimed as soon as the current one's rows are all numbered and handed to the pool, so
+      // that the workers never wait at a chunk's end; at most two chunks are in progress.
+      let done = 0;
+      let failure: { error: unknown } | undefined;
+      const inProgress = new Set<Promise<void>>();
+      for (let chunk = await queue.claim(); chunk && !failure; chunk = await queue.claim()) {
+        const rows = new PhotoQueue(validation.accepted({ from: chunk.first, count: chunk.rows }), photoDir, PHOTO_WINDOW);
+        chunkRows.add(rows);
+        let dispatched!: () => void;
+        const allDispatched = new Promise<void>((resolve) => (dispatched = resolve));
+        const b: IssueContext = { ...work, photos: rows, issued: [], skipped: [], problems: [], finished: () => progress.tick(++done), dispatched };
+        const p = issueChunk(ctx, queue, chunk, b).then(
+          () => {
+            chunks++;
+            issued.push(...b.issued);
+            problems.push(...b.problems);
+            skipped.push(...b.skipped);
+          },
+          (error: unknown) => void (failure ??= { error }),
+        );
+        inProgress.add(p);
+        void p.finally(() => {
+          inProgress.delete(p);
+          chunkRows.delete(rows);
+        });
+        await allDispatched;
       }
+      await Promise.all(inProgress);
+      if (failure) throw failure.error;
     }
     progress.stop();
     await pool.close();
@@ -280,6 +301,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     return { batchId, dir, registry: registryPath, summary, outputs, roster: rs, ...(queue ? { chunks } : {}) };
   } finally {
     photos?.stop();
+    chunkRows.forEach((q) => q.stop());
     validation?.discard();
     await templateP.catch(() => undefined);
     await (pool ?? (await poolP.catch(() => undefined)))?.close();
@@ -355,6 +377,8 @@ interface IssueContext {
   readonly problems: Problem[];
   /** Called with the number of rows finished so far, each time one finishes. */
   readonly finished: (done: number) => void;
+  /** Called once every row has been numbered and handed to the pool (or the issuing failed). */
+  readonly dispatched?: () => void;
 }
 
 /**
@@ -382,7 +406,6 @@ const RECORD_AFTER_MS = 500;
 async function issueCertificates(ctx: Context, b: IssueContext): Promise<void> {
   const { registry, pool, profile, batchId, certDir, photos } = b;
   let done = 0;
-  let jobId = 0;
   const finish = () => b.finished(++done);
   const reject = (row: Row, field: string, rule: string, message: string, value?: string) =>
     b.problems.push({ rowNo: row.rowNo, field, rule, message, ...(value !== undefined ? { value } : {}) });
@@ -400,7 +423,7 @@ async function issueCertificates(ctx: Context, b: IssueContext): Promise<void> {
   const produce = async (row: Row, rec: Numbered, photoJpeg: Uint8Array, created: boolean) => {
     let result: JobResult;
     try {
-      result = await pool.run({ id: ++jobId, rec, photoJpeg, file: join(certDir, `${rec.number}.pdf`), now: ctx.now.getTime() });
+      result = await pool.run({ rec, photoJpeg, file: join(certDir, `${rec.number}.pdf`), now: ctx.now.getTime() });
     } catch (err) {
       result = { id: 0, ok: false, code: err instanceof SkillcertError ? err.code : 'E_RENDER', message: (err as Error).message };
     } finally {
@@ -475,6 +498,7 @@ async function issueCertificates(ctx: Context, b: IssueContext): Promise<void> {
     for (let group = await photos.next(NUMBER_GROUP); group.length > 0; group = await photos.next(NUMBER_GROUP)) await numberGroup(group);
     await photos.done;
   } finally {
+    b.dispatched?.();
     while (tasks.size) await Promise.all(tasks);
     await recorder.flush();
   }
