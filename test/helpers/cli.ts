@@ -17,6 +17,8 @@ import ExcelJS from 'exceljs';
 import { ROOT } from '../../pipeline/paths.js';
 import { personId } from './roster-fixtures.js';
 import { excelDate, writeWorkbook, type CellInput } from './roster-workbook.js';
+import type { TestFn } from 'ava';
+import { startPostgres, type PgServer } from './postgres.js';
 import { removeTempDirs, tempDir as makeTempDir } from './temp.js';
 
 const pexec = promisify(execFile);
@@ -54,6 +56,26 @@ export function requireBuiltCli(): void {
   if (!existsSync(join(GENERATED, 'org.p12'))) {
     throw new Error(`the TEST ONLY signing identity is missing (${GENERATED}): run \`bash scripts/make-test-identity.sh\` (\`npm test\` runs scripts/setup.sh first)`);
   }
+}
+
+/**
+ * For a file of CLI tests against PostgreSQL: before them, checks the build and starts a server; after them, stops
+ * it and removes the temporary folders. Returns the running server.
+ */
+export function cliTestServer(test: TestFn): () => PgServer {
+  let server: PgServer | undefined;
+  test.before(async () => {
+    requireBuiltCli();
+    server = await startPostgres();
+  });
+  test.after.always(async () => {
+    await server?.stop();
+    removeTempDirs();
+  });
+  return () => {
+    if (!server) throw new Error('the PostgreSQL server of this test file has not started');
+    return server;
+  };
 }
 
 export interface CliResult {

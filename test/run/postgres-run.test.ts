@@ -7,30 +7,20 @@
 import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
 import {
-  batchDir, certificateFiles, cliEnv, PHOTOS, profile, removeTempDirs, requireBuiltCli, sha256File, show, skillcert, tempDir, validPeople, writeRoster,
+  batchDir, cliTestServer, certificateFiles, cliEnv, PHOTOS, profile, sha256File, show, skillcert, tempDir, validPeople, writeRoster,
 } from '../helpers/cli.js';
 
 const ROWS = 12;
 const PROFILE = profile('haidian-qihang');
-let server: PgServer;
-
-test.before(async () => {
-  requireBuiltCli();
-  server = await startPostgres();
-});
-test.after.always(async () => {
-  await server?.stop();
-  removeTempDirs();
-});
+const server = cliTestServer(test);
 
 test('a batch numbers and records in PostgreSQL; verify and audit read the same database; a rerun issues nothing new', async (t) => {
-  const url = await server.createDatabase();
+  const url = await server().createDatabase();
   const work = tempDir('skillcert-pg-run-');
   const roster = await writeRoster(join(work, 'nightly.xlsx'), validPeople(ROWS, 40));
   const out = join(work, 'out');
-  const env = cliEnv({ PGPASSWORD: server.password });
+  const env = cliEnv({ PGPASSWORD: server().password });
   const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--json'];
 
   const first = await skillcert(args, { env });
@@ -43,7 +33,7 @@ test('a batch numbers and records in PostgreSQL; verify and audit read the same 
   const dir = batchDir(out);
   const pdfs = certificateFiles(dir).pdfs.map((f) => join(dir, 'certificates', f));
   t.is(pdfs.length, ROWS);
-  const c = await server.client(url);
+  const c = await server().client(url);
   const rows = (await c.query<{ number: string; status: string; sha256: string; file: string }>(
     `SELECT c.number, c.status, d.sha256, d.file FROM certificates c JOIN certificate_digests d ON d.number = c.number AND d.state = 'current' ORDER BY c.number`,
   )).rows;
@@ -75,23 +65,23 @@ test('a batch numbers and records in PostgreSQL; verify and audit read the same 
   const again = await skillcert(args, { env });
   t.is(again.code, 0, show(again));
   t.like(JSON.parse(again.stdout), { ok: true, issued: ROWS });
-  const c2 = await server.client(url);
+  const c2 = await server().client(url);
   t.deepEqual((await c2.query('SELECT count(*)::int AS n FROM certificates')).rows, [{ n: ROWS }], 'nothing numbered twice');
   await c2.end();
   t.is(readdirSync(out).filter((e) => !e.startsWith('.')).length, 1, 'the rerun finished the same batch folder');
 });
 
 test('a registry URL with a password in it is refused before anything is done, and the password is not echoed', async (t) => {
-  const url = await server.createDatabase();
+  const url = await server().createDatabase();
   const work = tempDir('skillcert-pg-run-');
   const roster = await writeRoster(join(work, 'nightly.xlsx'), validPeople(2, 90));
   const out = join(work, 'out');
   const secret = 'Sup3r-secret-pw';
-  const r = await skillcert(['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url.replace('skillcert@', `skillcert:${secret}@`), '--photos', PHOTOS], { env: cliEnv({ PGPASSWORD: server.password }) });
+  const r = await skillcert(['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url.replace('skillcert@', `skillcert:${secret}@`), '--photos', PHOTOS], { env: cliEnv({ PGPASSWORD: server().password }) });
   t.not(r.code, 0);
   t.regex(r.stderr, /carries a password; remove it and give it in PGPASSWORD or ~\/\.pgpass/);
   t.false(`${r.stdout}${r.stderr}`.includes(secret));
-  const c = await server.client(url);
+  const c = await server().client(url);
   t.deepEqual((await c.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'certificates'`)).rows, [{ n: 0 }], 'the database was not touched');
   await c.end();
 });

@@ -9,29 +9,19 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
 import {
-  batchDir, certificateFiles, cliEnv, GENERATED, PHOTOS, profile, removeTempDirs, requireBuiltCli, rowNoOf, sha256File, show, skillcert, spawnSkillcert,
+  batchDir, cliTestServer, certificateFiles, cliEnv, GENERATED, PHOTOS, profile, rowNoOf, sha256File, show, skillcert, spawnSkillcert,
   tempDir, validPeople, writeRoster, type CliResult,
 } from '../helpers/cli.js';
 
 const PROFILE = profile('haidian-qihang');
-let server: PgServer;
-
-test.before(async () => {
-  requireBuiltCli();
-  server = await startPostgres();
-});
-test.after.always(async () => {
-  await server?.stop();
-  removeTempDirs();
-});
+const server = cliTestServer(test);
 
 interface RunJson { ok: boolean; issued: number; rejected: number; archive?: string; chunks?: number; bundledBy?: string }
 
 /** Reads back what the database and the batch folder hold, and checks them against each other. */
 async function checkBatch(t: import('ava').ExecutionContext, url: string, out: string, expected: number): Promise<{ doneBy: string[] }> {
-  const c = await server.client(url);
+  const c = await server().client(url);
   const certs = (await c.query<{ number: string; status: string; sha256: string; stock_serial: string }>(
     `SELECT c.number, c.status, d.sha256, c.stock_serial FROM certificates c LEFT JOIN certificate_digests d ON d.number = c.number AND d.state = 'current' ORDER BY c.number`,
   )).rows;
@@ -60,13 +50,13 @@ async function checkBatch(t: import('ava').ExecutionContext, url: string, out: s
 }
 
 test('two machines started together split the chunks; numbers are unique; one bundle holds every certificate and every reject', async (t) => {
-  const url = await server.createDatabase();
+  const url = await server().createDatabase();
   const work = tempDir('skillcert-queue-');
   const people = validPeople(47, 300);
   people[20] = { ...people[20]!, photo: 'nobody-sent-this.jpg' };
   const roster = await writeRoster(join(work, 'province.xlsx'), people);
   const out = join(work, 'shared-out');
-  const env = cliEnv({ PGPASSWORD: server.password });
+  const env = cliEnv({ PGPASSWORD: server().password });
   const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '4', '--json'];
 
   const [a, b] = await Promise.all([skillcert(args, { env }), skillcert(args, { env })]);
@@ -88,11 +78,11 @@ test('two machines started together split the chunks; numbers are unique; one bu
 });
 
 test('a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch with nothing numbered twice', async (t) => {
-  const url = await server.createDatabase();
+  const url = await server().createDatabase();
   const work = tempDir('skillcert-queue-');
   const roster = await writeRoster(join(work, 'province.xlsx'), validPeople(60, 500));
   const out = join(work, 'shared-out');
-  const env = cliEnv({ PGPASSWORD: server.password });
+  const env = cliEnv({ PGPASSWORD: server().password });
   const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '6', '--json'];
 
   const first = spawnSkillcert(args, { env, detached: true });
@@ -100,7 +90,7 @@ test('a run SIGKILLed half-way leaves its chunk to the next run, which finishes 
   let stderr = '';
   first.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   // Kill it once it has finished two chunks and is inside the third.
-  const c = await server.client(url);
+  const c = await server().client(url);
   for (let waited = 0; ; waited += 50) {
     const done = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_queue WHERE state = 'done' AND chunk >= 0`).catch(() => ({ rows: [{ n: 0 }] }));
     if (done.rows[0]!.n >= 2) break;
