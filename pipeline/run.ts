@@ -166,7 +166,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   let unlock: (() => void) | undefined;
   let queue: BatchQueue | undefined;
   /** Queued batches: the rows of the chunks in progress. */
-  const chunkRows = new Set<PhotoQueue>();
+  const chunkQueues = new Set<PhotoQueue>();
   try {
     // 1. ingest + validate: an unreadable roster fails here, before anything but the spool of accepted rows (in the
     // output folder, with the batch's other personal data; removed once read) is written.
@@ -189,7 +189,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       // A batch shared by the machines of one PostgreSQL registry: its chunks are claimed one by one (queue.ts),
       // so that several runs of the same roster share the work instead of being refused.
       const { BatchQueue } = await import('./queue.js');
-      queue = await BatchQueue.open(registryPath, batchId, { accepted: rs.accepted, chunkRows: opts.chunkRows ?? CHUNK_ROWS, onLost: () => chunkRows.forEach((q) => q.stop()) });
+      queue = await BatchQueue.open(registryPath, batchId, { accepted: rs.accepted, chunkRows: opts.chunkRows ?? CHUNK_ROWS, onLost: () => chunkQueues.forEach((q) => q.stop()) });
     } else {
       // One run per batch: a second run of the same roster stops here, before it touches the batch.
       unlock = lockBatch(resolve(opts.out), batchId, ctx.now);
@@ -209,11 +209,12 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     if (!queued) mkdirSync(dirname(registryPath), { recursive: true });
     registry = await openRegistry(registryPath, { operator: ctx.operator, now: ctx.now });
 
-    const problems: Problem[] = [...rs.problems];
-    const skipped: SkippedRow[] = rs.skippedRows.map((s) => ({
+    let problems: Problem[] = [...rs.problems];
+    const notPassed: SkippedRow[] = rs.skippedRows.map((s) => ({
       rowNo: s.rowNo, reason: 'result', result: s.result, occupation: s.occupation, ...(s.level ? { level: s.level } : {}),
       message: `认定结果 ${s.result}: counted, no certificate (seed 004)`,
     }));
+    let skipped: SkippedRow[] = [...notPassed];
     let issued: IssuedCertificate[] = [];
     /** Digests of the certificates this run signed, from the workers, by path in the batch folder. */
     const produced = new Map<string, string>();
@@ -232,23 +233,24 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       const inProgress = new Set<Promise<void>>();
       for (let chunk = await queue.claim(); chunk && !failure; chunk = await queue.claim()) {
         const rows = new PhotoQueue(validation.accepted({ from: chunk.first, count: chunk.rows }), photoDir, PHOTO_WINDOW);
-        chunkRows.add(rows);
+        chunkQueues.add(rows);
         let dispatched!: () => void;
         const allDispatched = new Promise<void>((resolve) => (dispatched = resolve));
         const b: IssueContext = { ...work, photos: rows, issued: [], skipped: [], problems: [], finished: () => progress.tick(++done), dispatched };
         const p = issueChunk(ctx, queue, chunk, b).then(
           () => {
             chunks++;
-            issued.push(...b.issued);
-            problems.push(...b.problems);
-            skipped.push(...b.skipped);
+            // (concat, not push(...): a chunk may hold more rows than a call takes arguments)
+            issued = issued.concat(b.issued);
+            problems = problems.concat(b.problems);
+            skipped = skipped.concat(b.skipped);
           },
           (error: unknown) => void (failure ??= { error }),
         );
         inProgress.add(p);
         void p.finally(() => {
           inProgress.delete(p);
-          chunkRows.delete(rows);
+          chunkQueues.delete(rows);
         });
         await allDispatched;
       }
@@ -273,8 +275,8 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       const claim = await queue.claimBundle();
       const batch = await gatherQueuedBatch(registry, queue, validation, { certDir, rowsAccepted: rs.accepted });
       issued = batch.issued;
-      problems.splice(0, problems.length, ...rs.problems, ...batch.problems);
-      skipped.splice(rs.skippedRows.length, skipped.length, ...batch.skipped);
+      problems = [...rs.problems, ...batch.problems];
+      skipped = [...notPassed, ...batch.skipped];
       if (claim.done) {
         ctx.log.info('batch done', { batchId, chunks, bundledBy: claim.by ?? '', ms: Math.round(performance.now() - t0) });
         return { batchId, dir, registry: registryPath, summary: summaryOf(), roster: rs, chunks, bundledBy: claim.by ?? 'another machine' };
@@ -301,7 +303,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     return { batchId, dir, registry: registryPath, summary, outputs, roster: rs, ...(queue ? { chunks } : {}) };
   } finally {
     photos?.stop();
-    chunkRows.forEach((q) => q.stop());
+    chunkQueues.forEach((q) => q.stop());
     validation?.discard();
     await templateP.catch(() => undefined);
     await (pool ?? (await poolP.catch(() => undefined)))?.close();
