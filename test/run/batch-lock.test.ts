@@ -58,7 +58,10 @@ test('skillcert run: a second run of the same roster while the first is running 
     if (waited > 60_000) return t.fail('the first run never took the batch lock');
     await new Promise((r) => setTimeout(r, 20));
   }
-  const second = await skillcert(args);
+  // Held still while the second run starts (a second run takes seconds to validate; the first could otherwise have
+  // finished meanwhile), then let go.
+  process.kill(first.pid!, 'SIGSTOP');
+  const second = await skillcert(args).finally(() => process.kill(first.pid!, 'SIGCONT'));
   t.is(second.code, 1, show(second));
   t.regex(second.stdout, new RegExp(`is being run by process ${first.pid} on `));
   const [code] = await ended;
