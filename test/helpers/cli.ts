@@ -94,8 +94,12 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Runs `skillcert <args>` to completion. */
 export function skillcert(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+  return outcome(spawnSkillcert(args, opts));
+}
+
+/** What a started `skillcert` process printed and how it ended, once it has. */
+export function outcome(child: ChildProcess): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnSkillcert(args, opts);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

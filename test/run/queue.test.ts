@@ -5,12 +5,13 @@
  * certificate; a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch.
  */
 import test from 'ava';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  batchDir, cliTestServer, certificateFiles, cliEnv, GENERATED, PHOTOS, profile, rowNoOf, sha256File, show, skillcert, spawnSkillcert,
+  batchDir, cliTestServer, certificateFiles, cliEnv, GENERATED, outcome, PHOTOS, profile, rowNoOf, sha256File, show, skillcert, spawnSkillcert,
   tempDir, validPeople, writeRoster, type CliResult,
 } from '../helpers/cli.js';
 
@@ -59,7 +60,24 @@ test('two machines started together split the chunks; numbers are unique; one bu
   const env = cliEnv({ PGPASSWORD: server().password });
   const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '4', '--json'];
 
-  const [a, b] = await Promise.all([skillcert(args, { env }), skillcert(args, { env })]);
+  const machines = [spawnSkillcert(args, { env }), spawnSkillcert(args, { env })];
+  const ended = Promise.all(machines.map(outcome));
+  // Both must get work whatever their start-up times: once one has done a chunk and the other none, the first is
+  // held still (SIGSTOP, a machine stalled mid-chunk) until the other has done one too.
+  const c = await server().client(url);
+  let running = true;
+  void ended.finally(() => (running = false));
+  for (let held: ChildProcess | undefined; running; await sleep(50)) {
+    const by = (await c.query<{ done_by: string }>(`SELECT DISTINCT done_by FROM batch_queue WHERE state = 'done' AND chunk >= 0`).catch(() => ({ rows: [] }))).rows.map((r) => r.done_by);
+    if (by.length === 2) break;
+    if (by.length === 1 && !held) {
+      held = machines.find((m) => by[0]!.endsWith(` pid ${m.pid}`));
+      held?.kill('SIGSTOP');
+    }
+  }
+  for (const m of machines) m.kill('SIGCONT');
+  await c.end();
+  const [a, b] = await ended;
   t.is(a.code, 0, show(a));
   t.is(b.code, 0, show(b));
   const ra = JSON.parse(a.stdout) as RunJson;
