@@ -109,6 +109,18 @@ export class BatchQueue {
         [batchId, opts.chunkRows, opts.accepted, chunks],
       );
       const laid = (await client.query<{ rows: number }>(`SELECT coalesce(sum(rows), 0)::int AS rows FROM batch_queue WHERE batch_id = $1 AND chunk >= 0`, [batchId])).rows[0]!.rows;
+      // A run retries the rows an earlier one could not issue, as a rerun does with the SQLite registry: chunks whose
+      // outcome holds problems go back to the queue, and the bundle with them. Not while a machine writes the bundle
+      // (it holds the bundle's lock); a machine about to write it checks the chunks again first (claimBundle).
+      const free = (await client.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1), ${BUNDLE}) AS free`, [batchId])).rows[0]!.free;
+      if (free) {
+        const again = await client.query(
+          `UPDATE batch_queue SET state = 'todo', done_by = NULL, done_at = NULL, outcome = NULL
+            WHERE batch_id = $1 AND chunk >= 0 AND state = 'done' AND jsonb_array_length(outcome -> 'problems') > 0`,
+          [batchId],
+        );
+        if (again.rowCount) await client.query(`UPDATE batch_queue SET state = 'todo', done_by = NULL, done_at = NULL WHERE batch_id = $1 AND chunk = ${BUNDLE}`, [batchId]);
+      }
       await client.query('COMMIT');
       if (laid !== opts.accepted) {
         throw new SkillcertError('E_ROSTER', `the job queue of batch ${batchId} holds ${laid} rows but this roster has ${opts.accepted} accepted rows; every machine must run the same roster and profile`);
@@ -176,11 +188,18 @@ export class BatchQueue {
 
   /**
    * Takes the bundle's lock, waiting while another machine writes the bundle. `done` says whether it has been
-   * written already (then release it and leave it); otherwise write it and call bundled().
+   * written already (then leave it; close() releases the lock); otherwise write it and call bundled(). Undefined when
+   * chunks went back to the queue meanwhile (a machine that started since retries some): claim them first.
    */
-  async claimBundle(): Promise<BundleClaim> {
+  async claimBundle(): Promise<BundleClaim | undefined> {
     this.#check();
     await this.#query(`SELECT pg_advisory_lock(hashtext($1), ${BUNDLE})`, [this.batchId]);
+    this.#held.add(BUNDLE);
+    const todo = await this.#query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_queue WHERE batch_id = $1 AND chunk >= 0 AND state = 'todo'`, [this.batchId]);
+    if (todo[0]!.n > 0) {
+      await this.#unlock(BUNDLE);
+      return undefined;
+    }
     const row = (await this.#query<{ state: string; done_by: string | null }>(`SELECT state, done_by FROM batch_queue WHERE batch_id = $1 AND chunk = ${BUNDLE}`, [this.batchId]))[0];
     return { done: row?.state === 'done', ...(row?.done_by ? { by: row.done_by } : {}) };
   }

@@ -26,7 +26,7 @@ import type { JobResult } from './worker.js';
 import { loadProfile, type Profile } from './profile.js';
 import type { Numbered, Row } from './record.js';
 import { lockBatch } from './batch-lock.js';
-import type { BatchQueue, Chunk } from './queue.js';
+import type { BatchQueue, BundleClaim, Chunk } from './queue.js';
 import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
 import { buildTemplate, launchBrowser } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
@@ -223,6 +223,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     progress.start(rs.accepted);
     const work = { registry, pool, profile, batchId, certDir, produced };
     let chunks = 0;
+    let bundleClaim: BundleClaim | undefined;
     if (!queue) {
       await issueCertificates(ctx, { ...work, photos: photos!, issued, skipped, problems, finished: (done) => progress.tick(done) });
     } else {
@@ -231,31 +232,36 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       let done = 0;
       let failure: { error: unknown } | undefined;
       const inProgress = new Set<Promise<void>>();
-      for (let chunk = await queue.claim(); chunk && !failure; chunk = await queue.claim()) {
-        const rows = new PhotoQueue(validation.accepted({ from: chunk.first, count: chunk.rows }), photoDir, PHOTO_WINDOW);
-        chunkQueues.add(rows);
-        let dispatched!: () => void;
-        const allDispatched = new Promise<void>((resolve) => (dispatched = resolve));
-        const b: IssueContext = { ...work, photos: rows, issued: [], skipped: [], problems: [], finished: () => progress.tick(++done), dispatched };
-        const p = issueChunk(ctx, queue, chunk, b).then(
-          () => {
-            chunks++;
-            // (concat, not push(...): a chunk may hold more rows than a call takes arguments)
-            issued = issued.concat(b.issued);
-            problems = problems.concat(b.problems);
-            skipped = skipped.concat(b.skipped);
-          },
-          (error: unknown) => void (failure ??= { error }),
-        );
-        inProgress.add(p);
-        void p.finally(() => {
-          inProgress.delete(p);
-          chunkQueues.delete(rows);
-        });
-        await allDispatched;
+      // Until every chunk is done and this machine holds the bundle's lock: chunks may go back to the queue while it
+      // waits for that lock (a machine started since retries the rows an earlier run could not issue).
+      while (!bundleClaim) {
+        for (let chunk = await queue.claim(); chunk && !failure; chunk = await queue.claim()) {
+          const rows = new PhotoQueue(validation.accepted({ from: chunk.first, count: chunk.rows }), photoDir, PHOTO_WINDOW);
+          chunkQueues.add(rows);
+          let dispatched!: () => void;
+          const allDispatched = new Promise<void>((resolve) => (dispatched = resolve));
+          const b: IssueContext = { ...work, photos: rows, issued: [], skipped: [], problems: [], finished: () => progress.tick(++done), dispatched };
+          const p = issueChunk(ctx, queue, chunk, b).then(
+            () => {
+              chunks++;
+              // (concat, not push(...): a chunk may hold more rows than a call takes arguments)
+              issued = issued.concat(b.issued);
+              problems = problems.concat(b.problems);
+              skipped = skipped.concat(b.skipped);
+            },
+            (error: unknown) => void (failure ??= { error }),
+          );
+          inProgress.add(p);
+          void p.finally(() => {
+            inProgress.delete(p);
+            chunkQueues.delete(rows);
+          });
+          await allDispatched;
+        }
+        await Promise.all(inProgress);
+        if (failure) throw failure.error;
+        bundleClaim = await queue.claimBundle();
       }
-      await Promise.all(inProgress);
-      if (failure) throw failure.error;
     }
     progress.stop();
     await pool.close();
@@ -272,7 +278,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     if (queue) {
       // Every chunk is done: the batch's records are gathered from every machine's work. One machine writes the
       // bundle from them (whoever takes its lock first); the others, and any later rerun, leave it as written.
-      const claim = await queue.claimBundle();
+      const claim = bundleClaim!;
       const batch = await gatherQueuedBatch(registry, queue, validation, { certDir, rowsAccepted: rs.accepted });
       issued = batch.issued;
       problems = [...rs.problems, ...batch.problems];

@@ -5,15 +5,16 @@
  * certificate; a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch.
  */
 import test from 'ava';
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   batchDir, cliTestServer, certificateFiles, cliEnv, GENERATED, outcome, PHOTOS, profile, rowNoOf, sha256File, show, skillcert, spawnSkillcert,
   tempDir, validPeople, writeRoster, type CliResult,
 } from '../helpers/cli.js';
+import { loadProfile } from '../../pipeline/profile.js';
+import { batchIdFor } from '../../pipeline/run.js';
 
 const PROFILE = profile('haidian-qihang');
 const server = cliTestServer(test);
@@ -50,6 +51,8 @@ async function checkBatch(t: import('ava').ExecutionContext, url: string, out: s
   return { doneBy: [...new Set(chunks.filter((ch) => ch.chunk >= 0).map((ch) => ch.done_by))] };
 }
 
+const CHUNKS = 24;
+
 test('two machines started together split the chunks; numbers are unique; one bundle holds every certificate and every reject', async (t) => {
   const url = await server().createDatabase();
   const work = tempDir('skillcert-queue-');
@@ -58,31 +61,28 @@ test('two machines started together split the chunks; numbers are unique; one bu
   const roster = await writeRoster(join(work, 'province.xlsx'), people);
   const out = join(work, 'shared-out');
   const env = cliEnv({ PGPASSWORD: server().password });
-  const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '4', '--json'];
+  const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '2', '--json'];
 
+  // Both machines must get work whatever their start-up times: the test holds every chunk (as a third machine would)
+  // until both are waiting in their claim loop, then lets go of them all at once.
+  const batchId = batchIdFor(loadProfile(PROFILE), sha256File(roster));
+  const c = await server().client(url);
+  await c.query('SELECT pg_advisory_lock(hashtext($1), k) FROM generate_series(0, $2 - 1) AS k', [batchId, CHUNKS]);
   const machines = [spawnSkillcert(args, { env }), spawnSkillcert(args, { env })];
   const ended = Promise.all(machines.map(outcome));
-  // Both must get work whatever their start-up times: once one has done a chunk and the other none, the first is
-  // held still (SIGSTOP, a machine stalled mid-chunk) until the other has done one too.
-  const c = await server().client(url);
   let running = true;
   void ended.finally(() => (running = false));
-  for (let held: ChildProcess | undefined; running; await sleep(50)) {
-    const by = (await c.query<{ done_by: string }>(`SELECT DISTINCT done_by FROM batch_queue WHERE state = 'done' AND chunk >= 0`).catch(() => ({ rows: [] }))).rows.map((r) => r.done_by);
-    if (by.length === 2) break;
-    if (by.length === 1 && !held) {
-      held = machines.find((m) => by[0]!.endsWith(` pid ${m.pid}`));
-      held?.kill('SIGSTOP');
-    }
-  }
-  for (const m of machines) m.kill('SIGCONT');
+  // (A machine in its claim loop last ran the list of chunks to do or a try for one of their locks.)
+  const claiming = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'skillcert queue' AND (query LIKE 'SELECT chunk, first_row%' OR query LIKE 'SELECT pg_try_advisory_lock%')";
+  while (running && (await c.query<{ n: number }>(claiming)).rows[0]!.n < 2) await sleep(50);
+  await c.query('SELECT pg_advisory_unlock_all()');
   await c.end();
   const [a, b] = await ended;
   t.is(a.code, 0, show(a));
   t.is(b.code, 0, show(b));
   const ra = JSON.parse(a.stdout) as RunJson;
   const rb = JSON.parse(b.stdout) as RunJson;
-  t.is(ra.chunks! + rb.chunks!, 12, 'the 47 accepted rows are 12 chunks of 4, each worked once');
+  t.is(ra.chunks! + rb.chunks!, CHUNKS, 'the 47 accepted rows are 24 chunks of 2, each worked once');
   t.is([ra, rb].filter((r) => r.archive).length, 1, 'exactly one machine wrote the bundle');
   t.truthy([ra, rb].find((r) => r.bundledBy), 'the other says who did');
   for (const r of [ra, rb]) t.like(r, { ok: true, issued: 46, rejected: 1 }, 'both report the whole batch');
@@ -129,4 +129,32 @@ test('a run SIGKILLed half-way leaves its chunk to the next run, which finishes 
   t.is(r.chunks, 10 - before, 'the rerun worked exactly the chunks left, the killed one included');
   t.truthy(r.archive);
   await checkBatch(t, url, out, 60);
+});
+
+test('a rerun of a queued batch retries the rows a run could not issue, and writes the bundle again', async (t) => {
+  const url = await server().createDatabase();
+  const work = tempDir('skillcert-queue-');
+  const people = validPeople(10, 700);
+  const roster = await writeRoster(join(work, 'province.xlsx'), people);
+  const photos = join(work, 'photos');
+  mkdirSync(photos);
+  for (const p of new Set(people.map((r) => r.photo))) copyFileSync(join(PHOTOS, p), join(photos, p === people[5]!.photo ? 'late.jpg' : p));
+  const missing = people[5]!.photo;
+  const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', join(work, 'out'), '--registry', url, '--photos', photos, '--workers', '1', '--chunk-rows', '4', '--json'];
+  const env = cliEnv({ PGPASSWORD: server().password });
+
+  const first = await skillcert(args, { env });
+  t.is(first.code, 0, show(first));
+  const sharing = people.filter((r) => r.photo === missing).length;
+  t.like(JSON.parse(first.stdout), { ok: true, issued: 10 - sharing, rejected: sharing, chunks: 3 });
+
+  // The photo arrives; the same command again works the chunks with problems, and only those.
+  renameSync(join(photos, 'late.jpg'), join(photos, missing));
+  const again = await skillcert(args, { env });
+  t.is(again.code, 0, show(again));
+  const r = JSON.parse(again.stdout) as RunJson;
+  t.like(r, { ok: true, issued: 10, rejected: 0 });
+  t.true(r.chunks! >= 1 && r.chunks! < 3, `only the chunks with problems were worked again (${r.chunks})`);
+  t.truthy(r.archive, 'the bundle is written again, now with every certificate');
+  await checkBatch(t, url, join(work, 'out'), 10);
 });
