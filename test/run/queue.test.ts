@@ -2,7 +2,8 @@
  * The job queue of a batch shared by several machines (SPEC §9, pipeline/queue.ts): real `skillcert run` processes
  * against one real PostgreSQL server and one output folder, as machines sharing a database and a network folder.
  * Two runs started together split the chunks, number nothing twice, and one of them writes a bundle holding every
- * certificate; a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch.
+ * certificate; a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch; a rerun retries
+ * the rows a run could not issue.
  */
 import test from 'ava';
 import { once } from 'node:events';
