@@ -3,6 +3,7 @@
  * competition roster), their photos and the demo seals (演示章). Everything is made up and generated here:
  * ID numbers pass GB 11643 but belong to nobody; photos are drawn silhouettes; seals say 演示章.
  * Run: npx tsx scripts/make-fixtures.ts   (deterministic; the outputs are committed under fixtures/)
+ *      npx tsx scripts/make-fixtures.ts --seals   (the seals only, e.g. after the seal font changed)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,24 @@ const ROSTERS = 'fixtures/rosters';
 const PHOTOS = join(ROSTERS, 'photos');
 mkdirSync(PHOTOS, { recursive: true });
 mkdirSync('fixtures/seals', { recursive: true });
+
+// Seals: clearly marked demo seals (演示章) drawn from SVG in the seal font role; nobody can take them for real ones.
+const seals: [string, string, Parameters<typeof makeDemoSeal>[1]][] = [
+  ['haidian-qihang', '北京市海淀区启航职业技能培训学校', {}],
+  ['steel-haidian-qihang', '北京市海淀区启航职业技能培训学校', { variant: 'steel', diameterMm: 24 }],
+  ['jingdian-maintenance', '北京京电设备检修有限公司', { diameterMm: 36 }],
+  ['jingdian-branch', '京电能源集团有限公司北京分公司', { diameterMm: 36 }],
+  ['competition-cnc-2026', '北京市职业技能鉴定管理中心竞赛专用章', {}],
+  ['sichuan-welding-2026', '四川省职业技能鉴定指导中心代章', {}],
+];
+async function writeSeals(): Promise<void> {
+  for (const [file, text, opts] of seals) writeFileSync(`fixtures/seals/${file}.png`, await makeDemoSeal(text, opts));
+}
+if (process.argv.includes('--seals')) {
+  await writeSeals();
+  console.log('fixtures written: fixtures/seals/*.png');
+  process.exit(0);
+}
 
 /** A head-and-shoulders silhouette on white (or on grey, for the photo that must be refused). */
 async function photo(file: string, n: number, background = '#ffffff'): Promise<void> {
@@ -160,14 +179,5 @@ for (const [i, [name, gender, region, birth, employer, occ, level, award]] of si
 srows.push([6], [7], ['备注：1.申报等级是指参赛人员申请的职业证书等级。'], ['      2.竞赛类别是指省级一类、省级二类。'], ['      3.奖牌类别/名次，如：金奖/第一名或一等奖/第一名']);
 await writeWorkbook(`${ROSTERS}/sichuan-welding-2026.xlsx`, [{ name: '申报汇总表', rows: srows }]);
 
-// Seals: clearly marked demo seals (演示章) drawn from SVG; nobody can take them for real ones.
-const seals: [string, string, Parameters<typeof makeDemoSeal>[1]][] = [
-  ['haidian-qihang', '北京市海淀区启航职业技能培训学校', {}],
-  ['steel-haidian-qihang', '北京市海淀区启航职业技能培训学校', { variant: 'steel', diameterMm: 24 }],
-  ['jingdian-maintenance', '北京京电设备检修有限公司', { diameterMm: 36 }],
-  ['jingdian-branch', '京电能源集团有限公司北京分公司', { diameterMm: 36 }],
-  ['competition-cnc-2026', '北京市职业技能鉴定管理中心竞赛专用章', {}],
-  ['sichuan-welding-2026', '四川省职业技能鉴定指导中心代章', {}],
-];
-for (const [file, text, opts] of seals) writeFileSync(`fixtures/seals/${file}.png`, await makeDemoSeal(text, opts));
+await writeSeals();
 console.log('fixtures written: fixtures/rosters/*.xlsx, fixtures/rosters/photos/*.jpg, fixtures/seals/*.png');

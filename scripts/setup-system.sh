@@ -8,6 +8,8 @@ declare -A probe=(
   [chromium]=/usr/bin/chromium
   [fonts-lxgw-wenkai]=/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf
   [fonts-liberation2]=/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf
+  # the demo seals' face (fonts/fonts.json role "seal"): Noto Serif CJK SC Bold, a Song face as seals use
+  [fonts-noto-cjk]=/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc
   [poppler-utils]=/usr/bin/pdfsig
   [qpdf]=/usr/bin/qpdf
   [zbar-tools]=/usr/bin/zbarimg

@@ -63,14 +63,21 @@ function readShared(file: string): Buffer {
   }
 }
 
+/**
+ * A face from a file, or from a font collection (.ttc) as `file#PostScriptName`: Debian's Noto CJK faces come
+ * only as collections.
+ */
 function openFace(file: string, fallback: boolean, given?: Uint8Array): Face {
   const cached = faceCache.get(file);
   if (cached) return cached;
-  const bytes = given ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : readShared(file);
+  const [path, member] = splitMember(file);
+  const bytes = given ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : readShared(path);
   let font: fontkit.Font;
   try {
-    const created = fontkit.create(bytes);
-    if (!('glyphForCodePoint' in created)) throw new Error('a font collection; name one face');
+    const created = member ? fontkit.create(bytes, member) : fontkit.create(bytes);
+    if (!created || !('glyphForCodePoint' in created)) {
+      throw new Error(member ? `the collection has no face named ${member}` : 'a font collection; name one face as file#PostScriptName');
+    }
     font = created as fontkit.Font;
   } catch (err) {
     throw new SkillcertError('E_FONT', `cannot read font ${file}: ${(err as Error).message}`, { file }, { cause: err });
@@ -90,13 +97,49 @@ function openFace(file: string, fallback: boolean, given?: Uint8Array): Face {
   return face;
 }
 
+function splitMember(file: string): [path: string, member: string | undefined] {
+  const hash = file.lastIndexOf('#');
+  return hash > 0 ? [file.slice(0, hash), file.slice(hash + 1)] : [file, undefined];
+}
+
+/** Every role of fonts/fonts.json: the certificate's text roles and `seal`, the demo seals' face. */
+export type ConfiguredRole = keyof typeof config.roles;
+
 export interface FontSetOptions {
   /** Folder where licensed files are looked for (default: the project's fonts/). */
   readonly fontsDir?: string;
   /** Override the chain per role with explicit files (tests). */
-  readonly chains?: Partial<Record<Role, readonly string[]>>;
+  readonly chains?: Partial<Record<ConfiguredRole, readonly string[]>>;
   /** Font files already read (another thread's FontSet.files()), by path: used instead of reading them again. */
   readonly files?: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * The chain of one role: the first licensed file present in fonts/, then the open fallbacks that are present.
+ * Throws E_FONT when nothing serves the role.
+ */
+export function resolveChain(role: ConfiguredRole, opts: FontSetOptions = {}): readonly Face[] {
+  const dir = opts.fontsDir ?? FONTS_DIR;
+  const spec = config.roles[role];
+  const explicit = (opts.chains as Partial<Record<ConfiguredRole, readonly string[]>> | undefined)?.[role];
+  const entries: { file: string; fallback: boolean }[] = explicit
+    ? explicit.map((file) => ({ file, fallback: true }))
+    : [
+        ...spec.licensed.map((f) => ({ file: join(dir, f), fallback: false })),
+        ...spec.fallbacks.map((f) => ({ file: isAbsolute(f) ? f : join(dir, f), fallback: true })),
+      ];
+  const present = entries.filter((e) => existsSync(splitMember(e.file)[0]));
+  // One licensed file per role is enough; further licensed names are alternatives, not a chain.
+  const firstLicensed = present.find((e) => !e.fallback);
+  const chosen = present.filter((e) => e.fallback || e === firstLicensed);
+  if (chosen.length === 0) {
+    throw new SkillcertError(
+      'E_FONT',
+      `no font for role ${role} (${spec.reference}): drop a licensed file named ${spec.licensed[0]} into ${dir}, or install the open fallbacks with scripts/setup-system.sh`,
+      { role },
+    );
+  }
+  return chosen.map((e) => openFace(e.file, e.fallback, opts.files?.get(e.file)));
 }
 
 /** The resolved chains of all roles. Create once per process with `FontSet.load()`. */
@@ -104,30 +147,8 @@ export class FontSet {
   private constructor(private readonly chains: Record<Role, readonly Face[]>) {}
 
   static load(opts: FontSetOptions = {}): FontSet {
-    const dir = opts.fontsDir ?? FONTS_DIR;
-    const chains = {} as Record<Role, Face[]>;
-    for (const role of ROLES) {
-      const spec = config.roles[role];
-      const explicit = opts.chains?.[role];
-      const entries: { file: string; fallback: boolean }[] = explicit
-        ? explicit.map((file) => ({ file, fallback: true }))
-        : [
-            ...spec.licensed.map((f) => ({ file: join(dir, f), fallback: false })),
-            ...spec.fallbacks.map((f) => ({ file: isAbsolute(f) ? f : join(dir, f), fallback: true })),
-          ];
-      const present = entries.filter((e) => existsSync(e.file));
-      // One licensed file per role is enough; further licensed names are alternatives, not a chain.
-      const firstLicensed = present.find((e) => !e.fallback);
-      const chosen = present.filter((e) => e.fallback || e === firstLicensed);
-      if (chosen.length === 0) {
-        throw new SkillcertError(
-          'E_FONT',
-          `no font for role ${role} (${spec.reference}): drop a licensed file named ${spec.licensed[0]} into ${dir}, or install the open fallbacks with scripts/setup-system.sh`,
-          { role },
-        );
-      }
-      chains[role] = chosen.map((e) => openFace(e.file, e.fallback, opts.files?.get(e.file)));
-    }
+    const chains = {} as Record<Role, readonly Face[]>;
+    for (const role of ROLES) chains[role] = resolveChain(role, opts);
     return new FontSet(chains);
   }
 
@@ -241,7 +262,7 @@ export function glyphOf(face: Face, codePoint: number): { readonly id: number; r
   return g;
 }
 
-export function uncoveredError(ch: string, role: Role, where: string): SkillcertError {
+export function uncoveredError(ch: string, role: ConfiguredRole, where: string): SkillcertError {
   const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   return new SkillcertError(
     'E_FONT',

@@ -2,12 +2,17 @@
  * Demo seals for fixtures and the demo run: a round red seal (organisation name on the upper arc, a
  * five-pointed star, and the word 演示章 so that nobody takes it for a real one), or a steel-seal variant
  * (grey, embossed look, semi-transparent) for printing over the photo. Drawn as SVG, rasterised by sharp
- * (librsvg) to a PNG with transparency. librsvg has no <textPath>, so each character is placed and
- * rotated on the arc by hand.
+ * (librsvg) to a PNG with transparency.
+ *
+ * The characters are the glyph outlines of the `seal` font role (fonts/fonts.json: a licensed 宋体 dropped into
+ * fonts/, else Noto Serif CJK SC Bold from Debian's fonts-noto-cjk), drawn as SVG paths — not SVG <text>, which
+ * librsvg would hand to fontconfig, so the seal would be drawn in whatever CJK face a machine happens to have.
+ * Each character is placed and rotated on the arc by hand; a character the chain lacks is refused by name.
  */
 import sharp from 'sharp';
 import forbiddenWords from '../data/forbidden-words.json' with { type: 'json' };
 import { SkillcertError } from '../errors.js';
+import { type Face, type FontSetOptions, resolveChain, uncoveredError } from '../fonts/index.js';
 
 export interface DemoSealOptions {
   /** 'ink' (red, the default) or 'steel' (grey embossed look). */
@@ -20,14 +25,33 @@ export interface DemoSealOptions {
   readonly subtitle?: string;
   /** Ink colour of the 'ink' variant; default seal red #d7000f. */
   readonly colour?: string;
-  /** Font family list for the characters; default Noto Serif CJK SC (宋体-like, as official seals use). */
-  readonly fontFamily?: string;
+  /** Where the `seal` role's faces come from (tests); default the project's fonts/ and the open fallbacks. */
+  readonly fonts?: FontSetOptions;
 }
 
 /** 第七条 (seed 002): words that must not appear on a certificate — the seal is on the certificate too. */
 const FORBIDDEN: readonly string[] = forbiddenWords.words;
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The face that draws the seal's characters: the first face of the `seal` role's chain. */
+export function demoSealFace(fonts?: FontSetOptions): Face {
+  return resolveChain('seal', fonts)[0]!;
+}
+
+/**
+ * One character as an SVG path of its glyph outline, `size` px high (the em), centred on x = 0 with its
+ * baseline on y = 0, then placed by `transform`.
+ */
+function glyphPath(ch: string, chain: readonly Face[], size: number, transform: string, where: string): string {
+  const cp = ch.codePointAt(0)!;
+  const face = chain.find((f) => f.font.hasGlyphForCodePoint(cp));
+  if (!face) throw uncoveredError(ch, 'seal', where);
+  const glyph = face.font.glyphForCodePoint(cp);
+  const k = size / face.font.unitsPerEm;
+  const place = `${transform} scale(${k.toFixed(5)} ${(-k).toFixed(5)}) translate(${(-glyph.advanceWidth / 2).toFixed(1)} 0)`;
+  return `<path data-char="${escapeXml(ch)}" transform="${place}" d="${glyph.path.toSVG()}"/>`;
+}
 
 /** Builds the seal's SVG (exported for inspection and tests). */
 export function demoSealSvg(text: string, opts: DemoSealOptions = {}): string {
@@ -45,7 +69,7 @@ export function demoSealSvg(text: string, opts: DemoSealOptions = {}): string {
   const ring = D * 0.035; // ~1.4 mm at 40 mm
   const R = c - ring / 2 - 1;
   const subtitle = opts.subtitle ?? '演示章';
-  const font = opts.fontFamily ?? "'Noto Serif CJK SC', 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', serif";
+  const chain = resolveChain('seal', opts.fonts);
 
   // Arc: up to 240° for long names; characters sized to the arc, at most 0.12 D.
   const n = name.length;
@@ -59,7 +83,7 @@ export function demoSealSvg(text: string, opts: DemoSealOptions = {}): string {
       const a = -span / 2 + i * step; // 0 = top, clockwise
       const x = c + baseR * Math.sin(a);
       const y = c - baseR * Math.cos(a);
-      return `<text x="0" y="0" transform="translate(${x.toFixed(2)} ${y.toFixed(2)}) rotate(${((a * 180) / Math.PI).toFixed(3)})">${escapeXml(ch)}</text>`;
+      return glyphPath(ch, chain, size, `translate(${x.toFixed(2)} ${y.toFixed(2)}) rotate(${((a * 180) / Math.PI).toFixed(3)})`, 'seal text');
     })
     .join('');
 
@@ -70,12 +94,16 @@ export function demoSealSvg(text: string, opts: DemoSealOptions = {}): string {
     return `${(c + r * Math.sin(a)).toFixed(2)},${(c - r * Math.cos(a)).toFixed(2)}`;
   }).join(' ');
   const subSize = D * 0.085;
+  const sub = [...subtitle];
+  const subLine = sub
+    .map((ch, i) => glyphPath(ch, chain, subSize, `translate(${(c + (i - (sub.length - 1) / 2) * subSize).toFixed(2)} ${(c + D * 0.3).toFixed(2)})`, 'seal subtitle'))
+    .join('');
   const design = (colour: string) =>
-    `<g fill="${colour}" stroke="none" font-family="${escapeXml(font)}" font-weight="bold" font-size="${size.toFixed(2)}" text-anchor="middle">` +
+    `<g fill="${colour}" stroke="none">` +
     `<circle cx="${c}" cy="${c}" r="${R.toFixed(2)}" fill="none" stroke="${colour}" stroke-width="${ring.toFixed(2)}"/>` +
     chars +
     `<polygon points="${star}"/>` +
-    `<text x="${c}" y="${(c + D * 0.3).toFixed(2)}" font-size="${subSize.toFixed(2)}">${escapeXml(subtitle)}</text>` +
+    subLine +
     `</g>`;
 
   let body: string;

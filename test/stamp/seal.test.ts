@@ -1,7 +1,7 @@
 import test from 'ava';
 import sharp from 'sharp';
 import { SkillcertError } from '../../pipeline/errors.js';
-import { demoSealSvg, makeDemoSeal } from '../../pipeline/stamp/demo-seal.js';
+import { demoSealFace, demoSealSvg, makeDemoSeal } from '../../pipeline/stamp/demo-seal.js';
 
 const NAME = '北京海淀演示技能评价中心';
 
@@ -31,10 +31,25 @@ test('the demo seal is a 40 mm, 300 dpi PNG with a transparent background and re
   t.true(inked > inked2 * 1.3, `the name adds ink: ${inked} vs ${inked2} pixels`);
 });
 
-test('the seal is marked 演示章 and carries each character of the name', (t) => {
+test('the seal is marked 演示章 and draws each character of the name as a glyph outline, not as text for fontconfig', (t) => {
   const svg = demoSealSvg(NAME);
-  t.true(svg.includes('>演示章<'));
-  for (const ch of NAME) t.true(svg.includes(`>${ch}<`), ch);
+  t.false(/<text|font-family/.test(svg));
+  const drawn = [...svg.matchAll(/<path data-char="([^"]+)"[^>]* d="([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as const);
+  t.deepEqual(drawn.map(([ch]) => ch).join(''), `${NAME}演示章`);
+  for (const [ch, d] of drawn) t.true(d.length > 40, `${ch} has an outline`);
+});
+
+test('the seal font is the seal role of fonts/fonts.json: Noto Serif CJK SC Bold from fonts-noto-cjk unless a licensed 宋体 is dropped in', (t) => {
+  const face = demoSealFace();
+  t.is(face.postscriptName, 'NotoSerifCJKsc-Bold');
+  t.true(face.fallback);
+  t.is(face.file, '/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc#NotoSerifCJKsc-Bold');
+});
+
+test('a seal character that no face of the seal role has is refused by name, never drawn as a box', (t) => {
+  const err = t.throws(() => demoSealSvg('演示\u{10FFFD}中心'), { instanceOf: SkillcertError });
+  t.is((err as SkillcertError).code, 'E_FONT');
+  t.regex(err!.message, /seal text: the character .* \(U\+10FFFD\) is not in any seal font/);
 });
 
 test('the steel-seal variant is grey and semi-transparent', async (t) => {
