@@ -17,7 +17,7 @@
  *   3 occupation, 4 job ("" when none), 5 level code, 6 issue date as YYYYMMDD integer, 7 organisation code.
  */
 import { createHash, createPublicKey, constants, sign as cryptoSign, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
-import { Decoder, Encoder, Tag } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode, Tag } from 'cbor2';
 import QRCode from 'qrcode';
 import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
 import { maskId } from '../errors.js';
@@ -74,9 +74,11 @@ export interface QrCheck {
 }
 
 const ALG = { ES256: -7, PS256: -37 } as const;
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false, variableMapSize: true });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
-const cbor = (v: unknown) => Buffer.from(encoder.encode(v));
+/** CBOR in preferred (shortest) serialisation; cbor2 encodes a Buffer as an object, so byte strings go in as Uint8Array. */
+const cbor = (v: unknown) => Buffer.from(cborEncode(v));
+const bstr = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/** Maps stay Maps (integer keys); anything after the first item is an error, not ignored. */
+const decodeCbor = (b: Uint8Array): unknown => cborDecode(b, { preferMap: true });
 
 /** kid: first 8 bytes of SHA-256 over the SubjectPublicKeyInfo. */
 export function qrKid(cert: X509Certificate | KeyObject): Buffer {
@@ -88,12 +90,12 @@ export function qrKid(cert: X509Certificate | KeyObject): Buffer {
 const protectedHeaders = new WeakMap<X509Certificate, Buffer>();
 function protectedHeader(cert: X509Certificate, alg: 'ES256' | 'PS256'): Buffer {
   let header = protectedHeaders.get(cert);
-  if (!header) protectedHeaders.set(cert, (header = cbor(new Map<number, unknown>([[1, ALG[alg]], [4, qrKid(cert)]]))));
+  if (!header) protectedHeaders.set(cert, (header = cbor(new Map<number, unknown>([[1, ALG[alg]], [4, bstr(qrKid(cert))]]))));
   return header;
 }
 
 function sigStructure(protectedBytes: Buffer, number: string, payload: Buffer): Buffer {
-  return cbor(['Signature1', protectedBytes, Buffer.from(number, 'utf8'), payload]);
+  return cbor(['Signature1', bstr(protectedBytes), new TextEncoder().encode(number), bstr(payload)]);
 }
 
 /** The address part: scheme and host upper-cased (case-insensitive, keeps QR alphanumeric mode), path kept. */
@@ -127,7 +129,7 @@ export function buildQrText(input: QrInput, signer: QrSigner, opts: { verifyUrl?
     alg === 'ES256'
       ? cryptoSign('sha256', tbs, { key: signer.key, dsaEncoding: 'ieee-p1363' })
       : cryptoSign('sha256', tbs, { key: signer.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
-  const cose = cbor(new Tag([protectedBytes, new Map(), payload, signature], 18));
+  const cose = cbor(new Tag(18, [bstr(protectedBytes), new Map(), bstr(payload), bstr(signature)]));
   return `${qrAddress(opts.verifyUrl ?? 'http://jndj.osta.org.cn/', input.number)}#${QR_PREFIX}${encodeBase45(cose)}`;
 }
 
@@ -144,22 +146,27 @@ export function parseQrText(text: string): ParsedQr {
   }
   if (!number || !/^[0-9A-Z]{1,40}$/.test(number)) throw new RangeError(`the address has no certificate number (?n=…)`);
   const cose = decodeBase45(text.slice(hash + 1 + QR_PREFIX.length));
-  const tagged = decoder.decode(cose) as unknown;
-  if (!(tagged instanceof Tag) || tagged.tag !== 18 || !Array.isArray(tagged.value) || tagged.value.length !== 4) {
+  let tagged: unknown;
+  try {
+    tagged = decodeCbor(cose);
+  } catch (err) {
+    throw new RangeError(`the payload is not valid CBOR: ${(err as Error).message}`);
+  }
+  if (!(tagged instanceof Tag) || Number(tagged.tag) !== 18 || !Array.isArray(tagged.contents) || tagged.contents.length !== 4) {
     throw new RangeError('the payload is not a COSE_Sign1 (CBOR tag 18 with 4 elements)');
   }
-  const [protectedBytes, , payloadBytes, signature] = tagged.value as unknown[];
+  const [protectedBytes, , payloadBytes, signature] = tagged.contents as unknown[];
   if (!(protectedBytes instanceof Uint8Array) || !(payloadBytes instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
     throw new RangeError('the COSE_Sign1 elements are not byte strings');
   }
-  const header = decoder.decode(protectedBytes) as unknown;
+  const header = decodeInner(protectedBytes, 'protected header');
   if (!(header instanceof Map)) throw new RangeError('the COSE protected header is not a map');
   const algId = header.get(1);
   const alg = algId === ALG.ES256 ? 'ES256' : algId === ALG.PS256 ? 'PS256' : undefined;
   if (!alg) throw new RangeError(`COSE algorithm ${String(algId)} is not ES256 (-7) or PS256 (-37)`);
   const kid = header.get(4);
   if (!(kid instanceof Uint8Array) || kid.length !== 8) throw new RangeError('the COSE kid is not 8 bytes');
-  const claims = decoder.decode(payloadBytes) as unknown;
+  const claims = decodeInner(payloadBytes, 'payload');
   if (!(claims instanceof Map)) throw new RangeError('the payload is not a CBOR map');
   const str = (k: number, what: string) => {
     const v = claims.get(k);
@@ -183,6 +190,14 @@ export function parseQrText(text: string): ParsedQr {
   };
   const pb = Buffer.from(protectedBytes);
   return { url, payload, kid: Buffer.from(kid), alg, toBeSigned: sigStructure(pb, number, Buffer.from(payloadBytes)), signature: Buffer.from(signature) };
+}
+
+function decodeInner(bytes: Uint8Array, what: string): unknown {
+  try {
+    return decodeCbor(bytes);
+  } catch (err) {
+    throw new RangeError(`the COSE ${what} is not valid CBOR: ${(err as Error).message}`);
+  }
 }
 
 /** Looks up the public key (or certificate) for a kid; undefined when the kid is unknown. */
