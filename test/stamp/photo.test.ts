@@ -145,9 +145,8 @@ test('a photo too small for 30 mm at 300 dpi is rejected with the sizes', async 
 });
 
 test('a decompression bomb is refused from its header, before decoding', async (t) => {
-  const t0 = performance.now();
+  // 2,500 MP would need gigabytes to decode: the pixel-limit rule (not an out-of-memory error) says it was never decoded
   rejected(t, await preparePhoto(await made, 'bomb-50000x50000.png'), 'photo.pixels', /is 50000 × 50000 px \(2500\.0 MP\), above the 40 MP limit/);
-  t.true(performance.now() - t0 < 2000);
   rejected(t, await preparePhoto(await made, 'good.jpg', { maxInputPixels: 100_000 }), 'photo.pixels', /is 413 × 531 px \(0\.2 MP\), above the 100000-pixel limit/);
 });
 
