@@ -30,6 +30,10 @@ export async function launchBrowser(fontsDir = FONTS_DIR): Promise<BrowserHandle
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
+      // DevTools over a pipe, not a WebSocket: Chromium exits when the pipe closes, so a run killed with SIGKILL
+      // (a scheduler's timeout, the OOM killer) takes its browser with it. Puppeteer starts Chromium in a process
+      // group of its own, which a kill of the run's group does not reach.
+      pipe: true,
       userDataDir: join(tmp, 'profile'),
       env: { ...process.env, FONTCONFIG_FILE: conf },
       // The machine has no network but loopback: keep Chromium from trying.
