@@ -313,4 +313,18 @@ amendOptions(
   }
 });
 
-await program.parseAsync(process.argv);
+// No command ends without a message. An error outside a command's own try (an emitter's 'error' with no listener,
+// a rejection nobody awaited) gets the same one line as any other failure, not a stack trace. And a command whose
+// work stops waiting on something that can never happen (a stream that never ends) would otherwise leave the
+// event loop empty and Node exit 13 in silence: that is reported as what it is.
+const jsonOut = process.argv.includes('--json');
+let settled = false;
+process.on('uncaughtException', (err) => fail(err, jsonOut));
+process.on('unhandledRejection', (err) => fail(err, jsonOut));
+process.on('beforeExit', () => {
+  if (settled) return;
+  fail(new SkillcertError('E_INTERNAL', `the command ${process.argv[2] ?? ''} stopped before finishing: it was waiting for input or output that never came (a stalled stream); nothing more was written. Run it again; if it recurs, report it with the input file`), jsonOut);
+});
+await program.parseAsync(process.argv).finally(() => {
+  settled = true;
+});

@@ -10,7 +10,7 @@ export interface Problem {
   readonly message: string;
 }
 
-export type ErrorCode = 'E_ROSTER' | 'E_PROFILE' | 'E_RENDER' | 'E_FONT' | 'E_LINT' | 'E_SIGN' | 'E_IO' | 'E_REGISTRY' | 'E_USAGE' | 'E_VERIFY';
+export type ErrorCode = 'E_ROSTER' | 'E_PROFILE' | 'E_RENDER' | 'E_FONT' | 'E_LINT' | 'E_SIGN' | 'E_IO' | 'E_REGISTRY' | 'E_USAGE' | 'E_VERIFY' | 'E_INTERNAL';
 
 /** A failure that stops the run (a broken input, not a bad row). */
 export class SkillcertError extends Error {
