@@ -221,11 +221,24 @@ test('verify-bundle rejects a copy of the archive with one byte of a certificate
   t.true(v.checks.find((c) => c.check === 'signature')!.ok, 'the manifest itself is untouched and still verifies');
 });
 
-test('no ID number appears unmasked in report.json, report.txt, the batch receipt or the logs', async (t) => {
+/**
+ * 第十九条: the whole ID number stays in the registry and in the forms that exist to carry it — the certificate itself
+ * (第八条 prints it), the 第十二条 upload table, the 花名册 kept for good, and (competitions) the 申报汇总表 whose
+ * 身份证 column the centre asks for. Everything else a batch writes, and everything it says, holds masked numbers.
+ */
+const FULL_ID_ALLOWED = /^(certificates\/|tables\/(certificate-data|roster|sichuan-declaration)\.xlsx$|filing-bundle-.*\.zip$)/;
+
+async function readable(file: string): Promise<string> {
+  if (file.endsWith('.pdf')) return pdfText(file);
+  if (file.endsWith('.xlsx') || file.endsWith('.zip')) return [...(await readZip(file)).values()].map((bytes) => bytes.toString('utf8')).join('\n');
+  return readFileSync(file, 'utf8');
+}
+
+test('no ID number appears unmasked in any file of the batch but the forms that carry it, nor in the logs (第十九条)', async (t) => {
+  const files = filesUnder(dir).filter((f) => !FULL_ID_ALLOWED.test(f));
+  t.true(files.some((f) => f === 'report.json') && files.some((f) => f === 'rejects.xlsx') && files.some((f) => f.startsWith('receipts/')), files.join(', '));
   const places: [string, string][] = [
-    ['report.json', readFileSync(join(dir, 'report.json'), 'utf8')],
-    ['report.txt', readFileSync(join(dir, 'report.txt'), 'utf8')],
-    ['batch receipt', await pdfText(join(dir, 'receipts', 'batch-receipt.pdf'))],
+    ...(await Promise.all(files.map(async (f) => [f, await readable(join(dir, f))] as [string, string]))),
     ['stderr (logs)', run.stderr],
     ['stdout', run.stdout],
   ];
@@ -234,6 +247,21 @@ test('no ID number appears unmasked in report.json, report.txt, the batch receip
     for (const id of ALL_IDS) t.false(body.includes(id), `${where} holds ${id.slice(0, 4)}… unmasked`);
   }
   for (const p of report.rejects.filter((x) => x.field === '证件号码')) t.regex(p.value ?? '', /^\d{4}\*+[\dX]{4}$/);
+});
+
+test('a run that fails on its roster says so without the ID numbers it read', async (t) => {
+  const work = tempDir('skillcert-run-privacy-');
+  // every row refused: the one failure a run reports about rows is their problems, masked
+  const roster = await writeRoster(join(work, 'bad.xlsx'), ROWS.slice(7, 9));
+  const r = await skillcert(['run', '--roster', roster, '--profile', profile('haidian-qihang'), '--out', join(work, 'out'), '--photos', join(ROSTERS, 'photos'), '--workers', '1']);
+  const said = `${r.stdout}\n${r.stderr}`;
+  t.true(said.trim().length > 0);
+  for (const id of ROWS.slice(7, 9).map((x) => String(x.idNo))) t.false(said.includes(id), `the output holds ${id.slice(0, 4)}… unmasked`);
+  const written = filesUnder(join(work, 'out')).filter((f) => !/(^|\/)(certificates\/|tables\/(certificate-data|roster)\.xlsx$|filing-bundle-)/.test(f) && !f.endsWith('.sqlite') && !/\.sqlite-(wal|shm)$/.test(f) && !f.includes('.lock-'));
+  for (const f of written) {
+    const body = await readable(join(work, 'out', f));
+    for (const id of ROWS.slice(7, 9).map((x) => String(x.idNo))) t.false(body.includes(id), `${f} holds ${id.slice(0, 4)}… unmasked`);
+  }
 });
 
 test('no workbook cell is a formula: an employer written as =HYPERLINK("x") comes out as text', async (t) => {
