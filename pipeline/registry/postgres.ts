@@ -17,7 +17,7 @@
  */
 import pg from 'pg';
 import { SkillcertError } from '../errors.js';
-import { registryUrlTarget, type OpenOptions } from './index.js';
+import { registryUrlTarget, type OpenOptions } from './contract.js';
 import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
 

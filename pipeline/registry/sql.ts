@@ -67,7 +67,7 @@ import {
   type ReissueRecord,
   type StatusReport,
   type WriteOptions,
-} from './index.js';
+} from './contract.js';
 
 export type SqlValue = string | number | null;
 

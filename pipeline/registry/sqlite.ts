@@ -13,7 +13,7 @@
  */
 import Database from 'better-sqlite3';
 import { SkillcertError } from '../errors.js';
-import type { OpenOptions } from './index.js';
+import type { OpenOptions } from './contract.js';
 import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 
 export type { Migration } from './schema.js';
