@@ -9,12 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
 import { correctAndRerender, reissueAndRerender, resumePending, writeCorrectionForms, type RenderAndSign, type ResumeReport } from './after/index.js';
 import { produceCertificate, type CertificateKit } from './certificate.js';
 import type { Context } from './context.js';
+import { writeAtomic } from './core/files.js';
 import { SkillcertError } from './errors.js';
 import type { Profile } from './profile.js';
 import type { IdTypeCode, LevelCode, Numbered } from './record.js';
@@ -82,9 +82,7 @@ async function amender(ctx: Context, o: AmendOptions, newPhoto?: string): Promis
     const bytes = await produceCertificate(kit, rec, photo, { now: ctx.now, ...(job.reissue ? { reissue: { kind: job.reissue.kind, date: job.reissue.date } } : {}) });
     const rel = join(cert.batchId, 'certificates', `${cert.number}-r${job.revision}.pdf`);
     const file = join(out, rel);
-    const tmp = `${file}.tmp-${process.pid}-0`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
+    await writeAtomic(file, bytes);
     return { file: rel, sha256: createHash('sha256').update(bytes).digest('hex') };
   };
   return { profile, render };

@@ -12,7 +12,7 @@
  * rows claimed from the batch's job queue (queue.ts), and one of them writes the bundle from everyone's records.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +25,7 @@ import { Pool } from './pool.js';
 import type { JobResult } from './worker.js';
 import { loadProfile, type Profile } from './profile.js';
 import type { Numbered, Row } from './record.js';
+import { removeStaleTemporaries } from './core/files.js';
 import { lockBatch } from './batch-lock.js';
 import type { BatchQueue, BundleClaim, Chunk } from './queue.js';
 import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
@@ -118,12 +119,6 @@ function removeStaleSpools(out: string): void {
       if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(out, f), { force: true });
     }
   }
-}
-
-/** Removes temporary files a killed run left behind (never a finished certificate). */
-function removeStaleTemporaries(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) if (/\.tmp-\d+-\d+$/.test(f)) rmSync(join(dir, f), { force: true });
 }
 
 function sha256File(file: string): string | undefined {

@@ -6,9 +6,9 @@
  * The workers start while Chromium prints the template: their start-up (modules, fonts, P12) no longer waits for it.
  */
 import { createHash } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type CertificateKit, produceCertificate } from './certificate.js';
+import { writeAtomic } from './core/files.js';
 import { SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
 import { loadProfile } from './profile.js';
@@ -62,9 +62,7 @@ export function withTemplate(parts: KitParts, templateBytes: Uint8Array): Certif
 export async function runJob(kit: CertificateKit, job: Job): Promise<JobResult> {
   try {
     const bytes = await produceCertificate(kit, job.rec, job.photoJpeg, { now: new Date(job.now), ...(job.reissue ? { reissue: job.reissue } : {}) });
-    const tmp = `${job.file}.tmp-${process.pid}-${job.id}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, job.file);
+    await writeAtomic(job.file, bytes);
     return { id: job.id, ok: true, file: job.file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
   } catch (err) {
     const e = err as Error;

@@ -11,10 +11,11 @@
  * Every cell goes through safeCell; each workbook is written under a temporary name and renamed, and each handed-out
  * file is recorded as an export in the audit trail (第二十条); a file that cannot be recorded is removed again.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import ExcelJS from 'exceljs';
+import { withTempFile } from '../core/files.js';
 import { SkillcertError } from '../errors.js';
 import { districtName } from '../number/index.js';
 import type { Profile } from '../profile.js';
@@ -137,21 +138,14 @@ function boxRange(ws: ExcelJS.Worksheet, row: number, from: number, to: number):
 
 /** Writes a workbook under a temporary name in the target folder and renames it: a reader never sees half a file. */
 async function writeAtomically(file: string, at: Date, fill: (wb: ExcelJS.Workbook) => void): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.tmp-${basename(file)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
+  await withTempFile(file, async (tmp) => {
     const wb = new ExcelJS.Workbook();
     wb.creator = 'skillcert';
     wb.created = at;
     wb.modified = at;
     fill(wb);
     await wb.xlsx.writeFile(tmp);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    if (err instanceof SkillcertError) throw err;
-    throw new SkillcertError('E_IO', `cannot write ${file}: ${(err as Error).message}; check that the folder is writable and has space`, { file }, { cause: err });
-  }
+  });
 }
 
 /** Writes the 职业技能等级数据修改信息表 to `file`. */

@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import yazl from 'yazl';
+import { withTempFile } from '../core/files.js';
 import { SkillcertError } from '../errors.js';
 import { byBytes } from './manifest.js';
 
@@ -57,8 +57,6 @@ const WRITE_BUFFER = 4 * 1024 * 1024;
  * pass (reading 2 GB back to hash them is a second pass over the disk).
  */
 export async function writeArchive(dir: string, files: readonly string[], archive: string, time: Date): Promise<{ file: string; sha256: string }> {
-  await mkdir(dirname(archive), { recursive: true });
-  const tmp = join(dirname(archive), `.tmp-${basename(archive)}-${process.pid}`);
   const zip = new yazl.ZipFile();
   const mtime = chinaWallClock(time);
   const paths = [...new Set(files)].sort(byBytes);
@@ -82,19 +80,19 @@ export async function writeArchive(dir: string, files: readonly string[], archiv
     });
   }
   zip.end();
-  const file = createWriteStream(tmp, { highWaterMark: WRITE_BUFFER });
   const digest = createHash('sha256');
-  // A second listener beside the pipe sees every chunk in order; the pipe keeps the back-pressure.
-  zip.outputStream.on('data', (chunk: Buffer) => digest.update(chunk));
-  try {
-    await Promise.race([pipeline(zip.outputStream, file), failed]);
-    await rename(tmp, archive);
-  } catch (err) {
-    (zip.outputStream as unknown as Readable).destroy();
-    // The temporary file is removed once its stream has closed: a stream still opening would create it again.
-    if (!file.closed) await new Promise<void>((closed) => file.destroy().once('close', () => closed()));
-    await rm(tmp, { force: true });
-    throw new SkillcertError('E_IO', `cannot write the archive ${archive}: ${(err as Error).message}`, { file: archive }, { cause: err });
-  }
+  await withTempFile(archive, async (tmp) => {
+    const file = createWriteStream(tmp, { highWaterMark: WRITE_BUFFER });
+    // A second listener beside the pipe sees every chunk in order; the pipe keeps the back-pressure.
+    zip.outputStream.on('data', (chunk: Buffer) => digest.update(chunk));
+    try {
+      await Promise.race([pipeline(zip.outputStream, file), failed]);
+    } catch (err) {
+      (zip.outputStream as unknown as Readable).destroy();
+      // The temporary file is removed once its stream has closed: a stream still opening would create it again.
+      if (!file.closed) await new Promise<void>((closed) => file.destroy().once('close', () => closed()));
+      throw new SkillcertError('E_IO', `cannot write the archive ${archive}: ${(err as Error).message}`, { file: archive }, { cause: err });
+    }
+  });
   return { file: archive, sha256: digest.digest('hex') };
 }

@@ -9,7 +9,7 @@ import { join, posix } from 'node:path';
 import { hashFile } from '../digest.js';
 import { SkillcertError } from '../errors.js';
 import { signDetached, type ManifestSigner } from './jws.js';
-import { writeAtomic } from './io.js';
+import { isTemporary, writeAtomic } from '../core/files.js';
 import { FILES } from './model.js';
 
 export const MANIFEST_FORMAT = 'skillcert-manifest/1';
@@ -51,7 +51,7 @@ export async function listFiles(dir: string, exclude: ReadonlySet<string> = new 
     const entries = await readdir(join(dir, rel), { withFileTypes: true });
     for (const e of entries) {
       const r = rel ? posix.join(rel, e.name) : e.name;
-      if (e.name.startsWith('.tmp-')) continue;
+      if (isTemporary(e.name)) continue;
       if (e.isDirectory()) await walk(r);
       else if (e.isFile()) { if (!exclude.has(r)) out.push(r); }
       else {

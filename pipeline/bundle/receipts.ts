@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BatchSummary } from '../batch.js';
 import type { FontSet } from '../fonts/index.js';
 import type { Profile } from '../profile.js';
-import { writeAtomic } from './io.js';
+import { writeAtomic } from '../core/files.js';
 import { FILES } from './model.js';
 import { batchReceiptPdf } from './pdf/batch-receipt.js';
 import { applicationFormPdf, filingReceiptPdf } from './pdf/competition.js';

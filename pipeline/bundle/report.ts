@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import type { BatchSummary, DeadlineWarning } from '../batch.js';
 import type { Profile } from '../profile.js';
 import { batchTotals, type BatchTotals, countTable } from './counts.js';
-import { writeAtomic } from './io.js';
+import { writeAtomic } from '../core/files.js';
 import { FILES, levelText } from './model.js';
 import { maskedProblem, scrubIds } from './privacy.js';
 

@@ -4,12 +4,9 @@
  * shared-string table would grow with every distinct name), a temp name in the same folder renamed at
  * the end (a reader never sees half a file), and every cell through safeCell (SPEC §3).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { SkillcertError } from '../errors.js';
 import { safeCell } from '../cells.js';
+import { withTempFile } from '../core/files.js';
 
 export type Cell = string | number | null | undefined;
 
@@ -87,9 +84,7 @@ export async function writeWorkbook(
   fill: (addSheet: (name: string, opts: SheetOptions) => SafeSheet) => Promise<void> | void,
 ): Promise<string> {
   const { file, now } = spec;
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.tmp-${basename(file)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
+  await withTempFile(file, async (tmp) => {
     const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: tmp, useStyles: true, useSharedStrings: false });
     wb.creator = 'skillcert';
     wb.created = now;
@@ -105,11 +100,6 @@ export async function writeWorkbook(
     });
     current?.commit();
     await wb.commit();
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    if (err instanceof SkillcertError) throw err;
-    throw new SkillcertError('E_IO', `cannot write ${file}: ${(err as Error).message}; check that the batch folder is writable and has space`, { file }, { cause: err });
-  }
+  });
   return file;
 }

@@ -4,11 +4,9 @@
  * streaming writer (a bad roster can have as many problems as rows) to a temp name in the same
  * folder, then renamed, so a reader never sees half a file. Every text cell goes through safeCell.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { SkillcertError, type Problem } from '../errors.js';
+import { withTempFile } from '../core/files.js';
+import type { Problem } from '../errors.js';
 import type { Note } from './issues.js';
 import { safeText as safeCell } from '../cells.js';
 
@@ -29,11 +27,9 @@ export async function writeRejectsWorkbook(
   problems: Iterable<Problem> | AsyncIterable<Problem>,
   opts: RejectsWorkbookOptions = {},
 ): Promise<{ file: string; problems: number; notes: number }> {
-  const tmp = join(dirname(file), `.tmp-${basename(file)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   let count = 0;
   let noteCount = 0;
-  try {
-    await mkdir(dirname(file), { recursive: true });
+  await withTempFile(file, async (tmp) => {
     const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: tmp, useStyles: true, useSharedStrings: false });
     const ws = wb.addWorksheet('退回', { views: [{ state: 'frozen', ySplit: 1 }] });
     ws.columns = [{ width: 8 }, { width: 16 }, { width: 28 }, { width: 20 }, { width: 100 }];
@@ -58,10 +54,6 @@ export async function writeRejectsWorkbook(
       ns.commit();
     }
     await wb.commit();
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new SkillcertError('E_IO', `cannot write the rejects workbook ${file}: ${(err as Error).message}`, {}, { cause: err });
-  }
+  });
   return { file, problems: count, notes: noteCount };
 }

@@ -1,0 +1,80 @@
+/**
+ * Files appear under their names only when complete: written under a temporary name in the same folder, then
+ * renamed. One naming scheme for every writer — `.tmp-<name>-<host>-<pid>-<random>` — so that one cleanup finds
+ * every temporary a killed process left behind, and only its own machine's: the output folder of a queued batch is
+ * shared by machines, and a pid says nothing about another machine's processes.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { SkillcertError } from '../errors.js';
+
+const TEMP_PREFIX = '.tmp-';
+/** Host names may hold dashes; they are encoded so that the pid after them can be read back. */
+const host = () => encodeURIComponent(hostname()).replace(/-/g, '%2D');
+
+/** A fresh temporary name beside `file`. */
+export function tempPath(file: string): string {
+  return join(dirname(file), `${TEMP_PREFIX}${basename(file)}-${host()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** True for a name that tempPath made (a partial write: never part of a batch or a bundle). */
+export function isTemporary(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX);
+}
+
+/**
+ * Runs `write` on a temporary name beside `file` and renames it to `file` when it succeeds; removes the temporary
+ * when it fails, and turns a failure that is not already a SkillcertError into one E_IO naming the file.
+ */
+export async function withTempFile<T>(file: string, write: (tmp: string) => Promise<T>): Promise<T> {
+  const tmp = tempPath(file);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    const result = await write(tmp);
+    await rename(tmp, file);
+    return result;
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    if (err instanceof SkillcertError) throw err;
+    throw new SkillcertError('E_IO', `cannot write ${file}: ${(err as Error).message}; check that the folder is writable and has space`, { file }, { cause: err });
+  }
+}
+
+export async function writeAtomic(file: string, data: Uint8Array | string): Promise<string> {
+  await withTempFile(file, (tmp) => writeFile(tmp, data));
+  return file;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temporaries in `dir` that processes of this machine left behind and that are no longer running
+ * (killed mid-write); a live process's, and other machines', are left alone. Returns how many were removed.
+ */
+export function removeStaleTemporaries(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  const mine = `-${host()}-`;
+  let removed = 0;
+  for (const f of readdirSync(dir)) {
+    if (!isTemporary(f)) continue;
+    const m = /-(\d+)-[0-9a-f]{8}$/.exec(f);
+    const at = f.lastIndexOf(mine);
+    if (!m || at < 0 || at + mine.length !== m.index + 1) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && !running(pid)) {
+      rmSync(join(dir, f), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
