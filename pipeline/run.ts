@@ -29,7 +29,7 @@ import { removeStaleTemporaries } from './core/files.js';
 import { lockBatch } from './batch-lock.js';
 import type { BatchQueue, BundleClaim, Chunk } from './queue.js';
 import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from './registry/index.js';
-import { buildTemplate, launchBrowser } from './render/index.js';
+import { buildTemplate, cachedPrinter } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from './stamp/index.js';
 import { type RosterValidation, validateRoster, writeRejectsWorkbook, type RosterSummary } from './validate/index.js';
@@ -105,6 +105,9 @@ export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: s
  * The spool of a run's accepted rows in the output folder: `.tmp-accepted-<host>-<pid>.jsonl` (the host: machines of
  * a queued batch share the output folder, and a pid says nothing about another machine's processes).
  */
+/** Pages Chromium printed, by content (render/browser.ts cachedPrinter), beside the batches. */
+const PRINT_CACHE = join('.cache', 'print');
+
 const spoolPrefix = () => `.tmp-accepted-${hostname()}-`;
 
 /** Removes the spools of this machine's runs that are no longer running (killed): they hold ID numbers. */
@@ -149,7 +152,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
 
   // Chromium prints the template and the workers start (modules, fonts, P12) while the roster is validated:
   // none of the three writes anything, and each used to wait for the one before.
-  const templateP = printTemplate(profile, fonts);
+  const templateP = printTemplate(profile, fonts, resolve(opts.out));
   const poolP = Pool.start({ profilePath: profile.path, p12, password, fontFiles: fonts.files() }, workers);
   // A failure of one of them surfaces where it is awaited; the others must not become unhandled rejections.
   templateP.catch(() => undefined);
@@ -357,13 +360,16 @@ async function gatherQueuedBatch(
   return { issued, problems: outcomes.flatMap((o) => o.problems), skipped: outcomes.flatMap((o) => o.skipped), digests };
 }
 
-/** The template layer, once per run: one Chromium, closed as soon as it has printed. */
-async function printTemplate(profile: Profile, fonts: FontSet): Promise<Uint8Array> {
-  const browser = await launchBrowser();
+/**
+ * The template layer, once per run: from the print cache in the output folder when this profile's page was printed
+ * before with the same fonts and Chromium, else by one Chromium, closed as soon as it has printed.
+ */
+async function printTemplate(profile: Profile, fonts: FontSet, out: string): Promise<Uint8Array> {
+  const printer = cachedPrinter(join(out, PRINT_CACHE), fonts.faces().map((f) => f.file));
   try {
-    return (await buildTemplate(profile, fonts, browser)).bytes;
+    return (await buildTemplate(profile, fonts, printer)).bytes;
   } finally {
-    await browser.close();
+    await printer.close();
   }
 }
 

@@ -1,20 +1,39 @@
 /**
- * One headless Chromium per run (the system package; puppeteer-core never downloads a browser).
+ * One headless Chromium per run (the system package; puppeteer-core never downloads a browser), or none: a page it
+ * printed before is taken from the print cache (cachedPrinter).
  * Fonts reach Chromium through fontconfig, not @font-face: Chromium prints web fonts larger than a few MB as
  * Type 3 glyph procedures, while system fonts are embedded as real, subset CID TrueType fonts.
  */
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { writeAtomic } from '../core/files.js';
 import { SkillcertError } from '../errors.js';
 import { FONTS_DIR } from '../paths.js';
 
 export const CHROMIUM = process.env.SKILLCERT_CHROMIUM ?? '/usr/bin/chromium';
 
-export interface BrowserHandle {
+/** Prints one HTML page of the given size (mm) to a PDF. */
+export interface PagePrinter {
+  print(html: string, page: { readonly width: number; readonly height: number }): Promise<Uint8Array>;
+}
+
+export interface BrowserHandle extends PagePrinter {
   readonly browser: Browser;
   close(): Promise<void>;
+}
+
+async function printPage(browser: Browser, html: string, page: { readonly width: number; readonly height: number }): Promise<Uint8Array> {
+  const tab = await browser.newPage();
+  try {
+    await tab.setContent(html, { waitUntil: 'load' });
+    await tab.evaluate('document.fonts.ready');
+    return await tab.pdf({ width: `${page.width}mm`, height: `${page.height}mm`, printBackground: true, preferCSSPageSize: true });
+  } finally {
+    await tab.close();
+  }
 }
 
 export async function launchBrowser(fontsDir = FONTS_DIR): Promise<BrowserHandle> {
@@ -46,9 +65,73 @@ export async function launchBrowser(fontsDir = FONTS_DIR): Promise<BrowserHandle
   }
   return {
     browser,
+    print: (html, page) => printPage(browser, html, page),
     async close() {
       await browser.close();
       rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Bumped when what Chromium is asked to do changes in a way the page's HTML does not show (print options). */
+const PRINT_CACHE_VERSION = 1;
+
+export interface CachedPrinter extends PagePrinter {
+  /** How many pages came from the cache and how many Chromium printed. */
+  readonly stats: { hits: number; printed: number };
+  close(): Promise<void>;
+}
+
+/** What a file is, cheaply: its path, size and modification time (a changed or replaced file is another key). */
+function fileIdentity(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${file}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return `${file}:absent`;
+  }
+}
+
+/**
+ * A printer that keeps every page it printed in `dir`, named by the SHA-256 of everything that decides the bytes
+ * Chromium produces: the page's HTML and size, the Chromium binary, and the font files fontconfig can hand it
+ * (the faces the page names, and what an organisation dropped into fonts/). A nightly run whose profile, fonts and
+ * template have not changed starts no browser at all. Chromium is launched at the first page not in the cache.
+ */
+export function cachedPrinter(dir: string, fontFiles: readonly string[], fontsDir = FONTS_DIR): CachedPrinter {
+  let browser: Promise<BrowserHandle> | undefined;
+  const stats = { hits: 0, printed: 0 };
+  const dropped = (() => {
+    try {
+      return readdirSync(fontsDir).map((f) => join(fontsDir, f));
+    } catch {
+      return [];
+    }
+  })();
+  const environment = [CHROMIUM, ...fontFiles.map((f) => f.replace(/#[^/]*$/, '')), ...dropped].map(fileIdentity).sort();
+  return {
+    stats,
+    async print(html, page) {
+      const key = createHash('sha256').update(JSON.stringify({ v: PRINT_CACHE_VERSION, html, page: [page.width, page.height], environment })).digest('hex');
+      const file = join(dir, `${key}.pdf`);
+      try {
+        const bytes = readFileSync(file);
+        // a cache entry is a finished PDF (written atomically); anything else is printed again
+        if (bytes.subarray(0, 5).toString('latin1') === '%PDF-' && /%%EOF\s*$/.test(bytes.subarray(-32).toString('latin1'))) {
+          stats.hits++;
+          return bytes;
+        }
+      } catch {
+        // not printed yet
+      }
+      browser ??= launchBrowser(fontsDir);
+      const bytes = await printPage((await browser).browser, html, page);
+      stats.printed++;
+      await writeAtomic(file, bytes);
+      return bytes;
+    },
+    async close() {
+      if (browser) await browser.then((b) => b.close(), () => undefined);
     },
   };
 }

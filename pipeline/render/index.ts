@@ -1,5 +1,5 @@
 /** Render stage: the template layer once per organisation and style, the overlay per certificate. */
-export { launchBrowser, type BrowserHandle } from './browser.js';
+export { cachedPrinter, launchBrowser, type BrowserHandle, type CachedPrinter, type PagePrinter } from './browser.js';
 export { buildTemplate, layoutTemplate, templateScope, boxToPdf, type Template, type PdfRect } from './template.js';
 export { renderCertificate, composeCertificate, layoutOverlay, type OverlayInput, type OverlayPage, type RenderedCertificate, type ComposedCertificate } from './overlay.js';
 export { printedFields, dateZh, dateEn, reissueNote, type Reissue } from './fields.js';

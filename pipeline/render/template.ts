@@ -11,7 +11,7 @@ import { SkillcertError } from '../errors.js';
 import type { FontSet } from '../fonts/index.js';
 import { TEMPLATES_DIR } from '../paths.js';
 import { type Profile, profilePath } from '../profile.js';
-import type { BrowserHandle } from './browser.js';
+import type { PagePrinter } from './browser.js';
 import { assertCovered, layoutText, type PlacedText } from './layout.js';
 import { useNativeDeflate } from './pdf-native.js';
 import { addStencil, drawStencil, sealStencil } from './seal.js';
@@ -113,19 +113,11 @@ function sealFile(p: Profile, img: ImageElement): string | undefined {
   }
 }
 
-export async function buildTemplate(profile: Profile, fonts: FontSet, browser: BrowserHandle): Promise<Template> {
+export async function buildTemplate(profile: Profile, fonts: FontSet, printer: PagePrinter): Promise<Template> {
   const sheet = loadSheet(profile.styleId);
   const source = `profile ${profile.id} (${sheet.id})`;
   const placed = layoutTemplate(sheet, templateScope(profile), fonts, source);
-  const page = await browser.browser.newPage();
-  let raw: Uint8Array;
-  try {
-    await page.setContent(pageHtml(sheet, placed), { waitUntil: 'load' });
-    await page.evaluate('document.fonts.ready');
-    raw = await page.pdf({ width: `${sheet.page.width}mm`, height: `${sheet.page.height}mm`, printBackground: true, preferCSSPageSize: true });
-  } finally {
-    await page.close();
-  }
+  const raw = await printer.print(pageHtml(sheet, placed), sheet.page);
   const doc = await PDFDocument.load(raw);
   const [pdfPage] = doc.getPages();
   if (!pdfPage || doc.getPageCount() !== 1) throw new SkillcertError('E_RENDER', `Chromium printed ${doc.getPageCount()} pages for ${source}; expected exactly 1 (something overflows the page)`);
