@@ -24,14 +24,3 @@ export class SkillcertError extends Error {
     this.name = new.target.name;
   }
 }
-
-/**
- * Masks an ID number for logs, reports and QR payloads (第十九条). An 18-character 居民身份证 keeps its first 4
- * and last 4 characters (region and check, never the birth date); shorter numbers (passports, permits) keep
- * only 2 + 2, or 1 + 1, so that most of the number is always hidden.
- */
-export function maskId(idNo: string): string {
-  const s = idNo.trim();
-  const keep = s.length >= 15 ? 4 : s.length >= 9 ? 2 : s.length >= 4 ? 1 : 0;
-  return `${s.slice(0, keep)}${'*'.repeat(s.length - 2 * keep)}${keep ? s.slice(-keep) : ''}`;
-}

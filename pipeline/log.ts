@@ -1,6 +1,6 @@
 /**
  * Logging through pino, to stderr, so stdout stays for results (`--json`). ID numbers never reach a log:
- * fields named idNo are redacted, and messages are written by code that masks them first (errors.maskId).
+ * fields named idNo are redacted, and messages are written by code that masks them first (core/privacy.ts maskId).
  */
 import pino from 'pino';
 import type { Logger } from './context.js';

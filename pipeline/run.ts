@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { BatchSummary, IssuedCertificate, SkippedRow } from './batch.js';
 import { writeBatchOutputs, type BatchOutputs } from './bundle/index.js';
 import type { Context } from './context.js';
-import { maskId, type Problem, SkillcertError } from './errors.js';
+import { type Problem, SkillcertError } from './errors.js';
 import { FontSet } from './fonts/index.js';
 import { Pool } from './pool.js';
 import type { JobResult } from './worker.js';
@@ -33,6 +33,7 @@ import { buildTemplate, cachedPrinter } from './render/index.js';
 import { loadSigner, type LoadedSigner, readPassword } from './sign/index.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from './stamp/index.js';
 import { type RosterValidation, validateRoster, writeRejectsWorkbook, type RosterSummary } from './validate/index.js';
+import { maskId } from './core/privacy.js';
 
 export interface Progress {
   start(total: number): void;

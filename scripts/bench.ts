@@ -15,19 +15,18 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FIXTURES_DIR } from '../pipeline/paths.js';
 import type { BenchRun } from './bench-run.js';
+import { gb11643CheckDigit } from '../pipeline/core/gb11643.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, keep: { type: 'boolean', default: false } } });
 const count = Number(values.count);
 if (!Number.isInteger(count) || count < 1) throw new Error(`Expected --count as a whole number ≥ 1 but received ${values.count}`);
 
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 function residentId(i: number): string {
   const birth = new Date(Date.UTC(1970, 0, 1) + (i % 12000) * 86400000 * 1.7);
   const ymd = birth.toISOString().slice(0, 10).replace(/-/g, '');
   const region = ['110101', '110102', '110105', '110106', '110108'][i % 5]!;
   const first17 = `${region}${ymd}${String(Math.floor(i / 12000) * 10 + (i % 10)).padStart(3, '0')}`;
-  const sum = [...first17].reduce((s, d, k) => s + Number(d) * WEIGHTS[k]!, 0);
-  return first17 + '10X98765432'[sum % 11];
+  return first17 + gb11643CheckDigit(first17);
 }
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';

@@ -23,7 +23,7 @@ import type { AuditEntry, CorrectedField, CorrectionWithCertificate, Registry } 
 import { beijingDate } from '../registry/index.js';
 import { safeCell } from '../cells.js';
 import FORMS from './data/forms.json' with { type: 'json' };
-import { maskIdOnForm, maskName } from './mask.js';
+import { maskIdOnForm, maskName } from '../core/privacy.js';
 
 /** What the forms need of a profile: the organisation names (评价机构, and for style two the 发证机构) and its district. */
 export type FormsProfile = Pick<Profile, 'id' | 'name' | 'styleId' | 'branch' | 'numbering'>;

@@ -17,5 +17,5 @@ export {
   type FormsProfile,
   type OfficeDetails,
 } from './forms.js';
-export { maskIdOnForm, maskName } from './mask.js';
+export { maskIdOnForm, maskName } from '../core/privacy.js';
 export { safeCell } from '../cells.js';

@@ -12,8 +12,9 @@
  * for the next round instead of marking it carried by a PDF that does not show it.
  */
 import type { Context } from '../context.js';
-import { maskId, SkillcertError } from '../errors.js';
+import { SkillcertError } from '../errors.js';
 import type { CertificateRecord, CorrectionChange, PdfDigest, PendingRender, Registry, ReissueKind } from '../registry/index.js';
+import { scrubIds } from '../core/privacy.js';
 
 /** Renders and signs `job.printed` (with `job.reissue`'s 补发/换发日期, and the new photo when `job.photoChanged`). */
 export type RenderAndSign = (job: PendingRender) => Promise<PdfDigest>;
@@ -84,6 +85,5 @@ export async function resumePending(registry: Registry, renderAndSign: RenderAnd
 
 /** A renderer's message may quote the record; the ID number never reaches ours (第十九条). */
 function scrub(message: string, job: PendingRender): string {
-  const id = job.certificate.idNo;
-  return id ? message.split(id).join(maskId(id)) : message;
+  return scrubIds(message, [job.certificate.idNo]);
 }

@@ -10,7 +10,7 @@ import type { Profile } from '../profile.js';
 import { batchTotals, type BatchTotals, countTable } from './counts.js';
 import { writeAtomic } from '../core/files.js';
 import { FILES, levelText } from './model.js';
-import { maskedProblem, scrubIds } from './privacy.js';
+import { maskedProblem, scrubIds } from '../core/privacy.js';
 
 export const REPORT_FORMAT = 'skillcert-batch-report/1';
 

@@ -4,10 +4,11 @@
  * postgres.ts) import this file, never index.ts, which only picks a back end: so there is no import circle.
  */
 import { createHash } from 'node:crypto';
-import { maskId, SkillcertError } from '../errors.js';
+import { SkillcertError } from '../errors.js';
 import type { Profile } from '../profile.js';
 import { EMPTY_JOB, ID_TYPES, type IdTypeCode, type LevelCode } from '../record.js';
 import type { AuditCheckOptions, AuditEntry, AuditFilter, AuditVerification } from './audit.js';
+import { maskId } from '../core/privacy.js';
 
 export type {
   AuditAction,
@@ -519,23 +520,4 @@ export function checkCorrection(number: string, change: CorrectionChange, reason
   if (Number.isNaN(at.getTime())) refuse('at', 'the time of the correction is not a valid date');
   const who = checkOperator(operator, '');
   return { ...(name !== undefined && { name }), ...(idNo !== undefined && { idNo }), photo, reason: why, operator: who };
-}
-
-/** GB 11643 check character of a 居民身份证 number (type 201): a new ID number must at least carry a right one. */
-export function gb11643CheckOk(idNo: string): boolean {
-  if (!/^\d{17}[\dX]$/.test(idNo)) return false;
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = weights.reduce((acc, w, k) => acc + w * Number(idNo[k]), 0);
-  return '10X98765432'[sum % 11] === idNo[17];
-}
-
-/** Replaces any of the given full ID numbers in a free text by their masked form (第十九条), e.g. in a reason. */
-export function scrubIds(text: string, idNos: readonly string[]): string {
-  let out = text;
-  for (const id of idNos) {
-    if (id.length < 5) continue;
-    const re = new RegExp(id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
-    out = out.replace(re, maskId(id));
-  }
-  return out;
 }

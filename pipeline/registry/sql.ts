@@ -15,7 +15,7 @@
  * - Statements are written once with $1, $2 … placeholders and SQL both databases read (IS DISTINCT FROM, CAST for
  *   the type of an optional parameter, qualified columns in ON CONFLICT … DO UPDATE).
  */
-import { maskId, SkillcertError } from '../errors.js';
+import { SkillcertError } from '../errors.js';
 import { ruleFor } from '../number/index.js';
 import type { IdTypeCode, LevelCode } from '../record.js';
 import {
@@ -38,10 +38,8 @@ import {
   checkIssueRequest,
   checkOperator,
   checkSha256,
-  gb11643CheckOk,
   normaliseQualification,
   personKey,
-  scrubIds,
   UNKNOWN_OPERATOR,
   type CertificateRecord,
   type CertificateStatus,
@@ -68,6 +66,8 @@ import {
   type StatusReport,
   type WriteOptions,
 } from './contract.js';
+import { hasValidCheckDigit } from '../core/gb11643.js';
+import { maskId, scrubIds } from '../core/privacy.js';
 
 export type SqlValue = string | number | null;
 
@@ -672,7 +672,7 @@ export class SqlRegistry implements Registry {
       let key = cert.person_key;
       if (c.idNo !== undefined) {
         if (c.idNo === idNoBefore) refuse('idNo', `the new ID number is the one already on record (${maskId(idNoBefore)}); give the corrected ID number`);
-        if (cert.id_type === '201' && !gb11643CheckOk(c.idNo)) {
+        if (cert.id_type === '201' && !hasValidCheckDigit(c.idNo)) {
           refuse('idNo', `the new 居民身份证 number ${maskId(c.idNo)} fails the GB 11643 check digit; check the number on the ID card`);
         }
         key = personKey({ idType: cert.id_type as IdTypeCode, idNo: c.idNo });

@@ -20,9 +20,9 @@ import { createHash, createPublicKey, constants, sign as cryptoSign, verify as c
 import { decode as cborDecode, encode as cborEncode, Tag } from 'cbor2';
 import QRCode from 'qrcode';
 import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
-import { maskId } from '../errors.js';
 import type { LevelCode } from '../record.js';
 import { decodeBase45, encodeBase45 } from './base45.js';
+import { maskId } from '../core/privacy.js';
 
 export const QR_PREFIX = 'SC1:';
 

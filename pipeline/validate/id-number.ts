@@ -8,29 +8,16 @@
  * An ID that Excel stored as a number has lost digits (Excel keeps 15 significant digits) and is
  * rejected as precision-lost — never "fixed": the lost digits cannot be known.
  */
-import { maskId } from '../errors.js';
 import type { IdTypeCode } from '../record.js';
 import type { RawCell } from '../ingest/types.js';
 import provinces from './data/provinces.json' with { type: 'json' };
 import { isRealDate } from './dates.js';
 import type { RowIssues } from './issues.js';
 import { halfWidthAlnum, trimAll } from './text.js';
+import { gb11643CheckDigit, hasValidCheckDigit } from '../core/gb11643.js';
+import { maskId } from '../core/privacy.js';
 
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
-const CHECK = '10X98765432';
 const PROVINCES: Readonly<Record<string, string>> = provinces.provinces;
-
-/** GB 11643 check digit (ISO 7064 MOD 11-2) of the first 17 digits. */
-export function gb11643CheckDigit(first17: string): string {
-  if (!/^\d{17}$/.test(first17)) throw new RangeError(`Expected 17 digits for a GB 11643 check digit but received ${first17.length} characters`);
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * WEIGHTS[i]!;
-  return CHECK[sum % 11]!;
-}
-
-export function hasValidCheckDigit(id18: string): boolean {
-  return /^\d{17}[\dX]$/.test(id18) && gb11643CheckDigit(id18.slice(0, 17)) === id18[17];
-}
 
 export interface IdContext {
   readonly issues: RowIssues;

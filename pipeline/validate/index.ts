@@ -3,8 +3,9 @@ export { validateRoster, summarise, type RosterSummary, type RosterValidation, t
 export { RowValidator, requireColumns, type RowOutcome, type Skipped, type ValidateOptions } from './row.js';
 export { writeRejectsWorkbook, REJECTS_HEADER, NOTES_HEADER, type RejectsWorkbookOptions } from './rejects-workbook.js';
 export { safeText as safeCell } from '../cells.js';
-export { RULES, RowIssues, maskIdsIn, type Note, type RuleId } from './issues.js';
-export { gb11643CheckDigit, hasValidCheckDigit, validateIdNumber, OTHER_ID_FORMATS } from './id-number.js';
+export { RULES, RowIssues, type Note, type RuleId } from './issues.js';
+export { gb11643CheckDigit, hasValidCheckDigit } from '../core/gb11643.js';
+export { validateIdNumber, OTHER_ID_FORMATS } from './id-number.js';
 export { parseIdType, validateIdType } from './id-type.js';
 export { parseLevel, validateLevel } from './level.js';
 export { validateDate, excelSerialToDate, chinaDate } from './dates.js';

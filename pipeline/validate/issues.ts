@@ -2,18 +2,8 @@
  * Errors as values: every rule reports into a RowIssues (problems that reject the row, and notes for
  * safe corrections that were applied), never throws for a bad row.
  */
-import { maskId, type Problem } from '../errors.js';
-
-/** Something shaped like an ID number (15 or 18 characters) inside any text. */
-const ID_LIKE = /\d{17}[\dXx]|\d{15}/g;
-
-/**
- * 第十九条: ID numbers never leave unmasked — not even when a user typed one into the wrong column
- * and it comes back as the value of a name or occupation problem.
- */
-export function maskIdsIn(text: string): string {
-  return text.replace(ID_LIKE, (m) => maskId(m));
-}
+import { type Problem } from '../errors.js';
+import { scrubIds } from '../core/privacy.js';
 
 /** A safe correction that was applied (trim, full-width → half-width, 2026/11/20 → 2026-11-20 …). */
 export interface Note {
@@ -32,11 +22,11 @@ export class RowIssues {
   constructor(readonly rowNo: number) {}
 
   problem(field: string, rule: RuleId, message: string, value?: string): void {
-    this.problems.push(value === undefined ? { rowNo: this.rowNo, field, rule, message: maskIdsIn(message) } : { rowNo: this.rowNo, field, value: maskIdsIn(value), rule, message: maskIdsIn(message) });
+    this.problems.push(value === undefined ? { rowNo: this.rowNo, field, rule, message: scrubIds(message) } : { rowNo: this.rowNo, field, value: scrubIds(value), rule, message: scrubIds(message) });
   }
 
   note(field: string, from: string, to: string, change: string): void {
-    this.notes.push({ rowNo: this.rowNo, field, from: maskIdsIn(from), to: maskIdsIn(to), change });
+    this.notes.push({ rowNo: this.rowNo, field, from: scrubIds(from), to: scrubIds(to), change });
   }
 
   get ok(): boolean {

@@ -3,7 +3,7 @@
  * 舞弊: counted, not errors). Every rule runs, so the user sees every problem of a row at once.
  */
 import { basename } from 'node:path';
-import { maskId, SkillcertError, type Problem } from '../errors.js';
+import { SkillcertError, type Problem } from '../errors.js';
 import { FIELD_LABELS, FORMULA_WITHOUT_RESULT, fieldLabel, type Field, type HeaderInfo, type RawCell, type RawRow } from '../ingest/types.js';
 import type { LevelCode, Result, Row } from '../record.js';
 import { validateDate } from './dates.js';
@@ -18,6 +18,7 @@ import { checkNameCharacters, normaliseName } from './names.js';
 import { validateResult } from './result.js';
 import { ScopeIndex, type Scope } from './scope.js';
 import { cleanText, trimAll } from './text.js';
+import { maskId } from '../core/privacy.js';
 
 export type Skipped = Exclude<Result, '合格'>;
 

@@ -12,7 +12,6 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { maskId } from '../errors.js';
 import { validateAny } from '../number/index.js';
 import { dateZh, EMPTY_JOB, levelLabel } from '../record.js';
 import { openRegistry, type Registry, type StatusReport } from '../registry/index.js';
@@ -20,6 +19,7 @@ import { fail, pass, unknown, type Check } from './check.js';
 import { pdfSignerCertificate, verifyPdfSignature } from './pdf-signature.js';
 import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
 import { verifyQrText } from '../stamp/qr.js';
+import { maskId } from '../core/privacy.js';
 
 const run = promisify(execFile);
 

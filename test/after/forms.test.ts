@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { dataModificationRows, issueDateOf, writeCorrectionForms, type FormsProfile, type OfficeDetails } from '../../pipeline/after/forms.js';
-import { maskIdOnForm, maskName } from '../../pipeline/after/mask.js';
+import { maskIdOnForm, maskName } from '../../pipeline/core/privacy.js';
 import { NEUTRALISER } from '../../pipeline/cells.js';
 import { SkillcertError } from '../../pipeline/errors.js';
 import { openSqliteRegistry, type SqliteRegistry } from '../../pipeline/registry/sqlite.js';

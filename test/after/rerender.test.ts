@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { correctAndRerender, reissueAndRerender, resumePending, type RenderAndSign } from '../../pipeline/after/rerender.js';
-import { maskId } from '../../pipeline/errors.js';
+import { maskId } from '../../pipeline/core/privacy.js';
 import type { PendingRender } from '../../pipeline/registry/index.js';
 import { openSqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { issuedCertificate, PEOPLE, sha } from '../helpers/registry-after.js';

@@ -18,6 +18,7 @@ import { loadProfile, type Profile } from '../../pipeline/profile.js';
 import type { LevelCode } from '../../pipeline/record.js';
 import type { ManifestSigner } from '../../pipeline/bundle/jws.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
+import { gb11643CheckDigit } from '../../pipeline/core/gb11643.js';
 
 export const fonts = FontSet.load();
 export const NOW = new Date('2026-03-10T02:00:00Z'); // 10:00 in Beijing
@@ -28,9 +29,7 @@ export const cleanup = removeTempDirs;
 
 /** GB 11643 check character for the first 17 digits. */
 export function idWithCheck(first17: string): string {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, d, i) => s + Number(d) * w[i]!, 0);
-  return first17 + '10X98765432'[sum % 11];
+  return first17 + gb11643CheckDigit(first17);
 }
 
 export const HOSTILE = ['=HYPERLINK("x")', '+1', '@SUM(A1)', '-2'] as const;

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeBatchOutputs, type BatchOutputs } from '../../pipeline/bundle/index.js';
-import { scrubIds } from '../../pipeline/bundle/privacy.js';
+import { scrubIds } from '../../pipeline/core/privacy.js';
 import { cleanup, fonts, idWithCheck, NOW, organisation, syntheticSummary, tmp } from './helpers.js';
 
 test.after.always(cleanup);

@@ -7,15 +7,14 @@ import { createHash } from 'node:crypto';
 import type { Registry, RegistryIssuer } from '../../pipeline/registry/index.js';
 import type { LevelCode } from '../../pipeline/record.js';
 import { HAIDIAN } from './registry-fixtures.js';
+import { gb11643CheckDigit } from '../../pipeline/core/gb11643.js';
 
 export const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** A 居民身份证 number with its GB 11643 check character. */
 export function idCard(first17: string): string {
   if (!/^\d{17}$/.test(first17)) throw new Error(`Expected 17 digits but received ${first17}`);
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = weights.reduce((acc, w, k) => acc + w * Number(first17[k]), 0);
-  return first17 + '10X98765432'[sum % 11];
+  return first17 + gb11643CheckDigit(first17);
 }
 
 export interface Person {

@@ -11,15 +11,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LevelCode } from '../../pipeline/record.js';
 import { excelDate, writeCsv, writeWorkbook, type CellInput } from './roster-workbook.js';
-
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+import { gb11643CheckDigit } from '../../pipeline/core/gb11643.js';
 
 /** A GB 11643 居民身份证 number: region (6 digits) + birth date (YYYYMMDD) + sequence (3 digits) + check digit. */
 export function residentId(region: string, birth: string, seq: number): string {
   const first17 = `${region}${birth}${String(seq).padStart(3, '0')}`;
   if (!/^\d{17}$/.test(first17)) throw new RangeError(`Expected 6 + 8 + 3 digits for an ID but received ${first17}`);
-  const sum = [...first17].reduce((s, d, i) => s + Number(d) * WEIGHTS[i]!, 0);
-  return first17 + '10X98765432'[sum % 11];
+  return first17 + gb11643CheckDigit(first17);
 }
 
 /** An ID number whose 17th digit agrees with the gender (odd for 男), as GB 11643 requires. */

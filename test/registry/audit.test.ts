@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { maskId } from '../../pipeline/errors.js';
+import { maskId } from '../../pipeline/core/privacy.js';
 import { entryHash, GENESIS_HASH, type AuditEntry } from '../../pipeline/registry/index.js';
 import { MIGRATIONS, openSqliteRegistry, type SqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { HISTORY_TIMES, issuedCertificate, NEW_ID, PEOPLE, sha, sqlError, writeHistory } from '../helpers/registry-after.js';

@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { maskId, SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/errors.js';
+import { maskId } from '../../pipeline/core/privacy.js';
 import { openRegistry, type Registry } from '../../pipeline/registry/index.js';
 import { openSqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { idCard, issuedCertificate, NEW_ID, OPERATOR, PEOPLE, sha, sqlError } from '../helpers/registry-after.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
-import { hasValidCheckDigit } from '../../pipeline/validate/id-number.js';
+import { hasValidCheckDigit } from '../../pipeline/core/gb11643.js';
 import { buildAllFixtures, BEIJING_REGIONS, personId, residentId, withWrongCheckDigit } from '../helpers/roster-fixtures.js';
 import { tempDir } from '../helpers/roster-workbook.js';
 

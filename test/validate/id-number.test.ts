@@ -1,5 +1,6 @@
 import test from 'ava';
-import { gb11643CheckDigit, hasValidCheckDigit, validateIdNumber } from '../../pipeline/validate/id-number.js';
+import { gb11643CheckDigit, hasValidCheckDigit } from '../../pipeline/core/gb11643.js';
+import { validateIdNumber } from '../../pipeline/validate/id-number.js';
 import { RowIssues } from '../../pipeline/validate/issues.js';
 import type { IdTypeCode } from '../../pipeline/record.js';
 import type { RawCell } from '../../pipeline/ingest/types.js';

@@ -5,14 +5,13 @@
 import { basename } from 'node:path';
 import type { BatchSummary } from '../../batch.js';
 import type { FontSet } from '../../fonts/index.js';
-import { maskId } from '../../errors.js';
 import type { Profile } from '../../profile.js';
 import { batchTotals } from '../counts.js';
 import { chinaDate, dateSpan, issueDates, issuedInOrder, levelText, occupationWithJob, rejectedRows, zhDate } from '../model.js';
-import { maskedProblem } from '../privacy.js';
 import { PdfKit } from './kit.js';
 import { BOTTOM, CONTENT_W, continuation, MARGIN, section, signatureLines, title } from './forms.js';
 import { drawTable, type TableRow } from './table.js';
+import { maskId, maskedProblem } from '../../core/privacy.js';
 
 export const BATCH_RECEIPT_TITLE = '职业技能等级证书发证批次回执';
 
