@@ -13,7 +13,7 @@ import { audit, correct, forms, reissue, resume, revoke, type Correction } from 
 import { progressFor } from './progress.js';
 import { runBatch, validateOnly } from './run.js';
 import { summarise } from './validate/index.js';
-import { verifyBundle } from './bundle/verify.js';
+import { verifyBundle } from './verify/bundle.js';
 import { readFileSync } from 'node:fs';
 import { verifyFiles, verifyQr, type FileVerdict } from './verify/certificate.js';
 import { loadProfile, profilePath } from './profile.js';
@@ -123,7 +123,7 @@ program
       const r = await verifyBundle(archive, opts.anchor.map((f) => readFileSync(f, 'utf8')));
       if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else {
-        for (const c of r.checks) process.stdout.write(`${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.reason}${c.files?.length ? ` (${c.files.join(", ")})` : ""}\n`);
+        for (const c of r.checks) process.stdout.write(`${c.ok ? "ok  " : "FAIL"} ${c.id}: ${c.message}${c.files?.length ? ` (${c.files.join(", ")})` : ""}\n`);
         process.stdout.write(`${r.ok ? 'VALID' : 'INVALID'}: ${archive}\n`);
       }
       process.exitCode = r.ok ? 0 : 1;

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { verifyBundle } from './bundle/verify.js';
+import { verifyBundle } from './verify/bundle.js';
 import { makeContext } from './context.js';
 import { makeLogger } from './log.js';
 import { ROOT } from './paths.js';

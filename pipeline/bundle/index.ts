@@ -116,7 +116,6 @@ export { buildReport, reportText, writeReport, type BatchReport } from './report
 export { buildManifest, writeManifest, type Manifest, type ManifestEntry } from './manifest.js';
 export { signDetached, verifyDetached, verifyChain, type ManifestSigner } from './jws.js';
 export { writeArchive } from './archive.js';
-export { verifyBundle, type BundleVerification, type BundleCheck } from './verify.js';
 export { countTable, batchTotals } from './counts.js';
 export { FILES, receiptNumber, filingNumber, issuerName } from './model.js';
 export type { SampleCertificate, FilingMaterialOptions } from './pdf/filing-material.js';

@@ -97,7 +97,7 @@ export async function writeManifest(dir: string, meta: ManifestMeta, signer?: Ma
   await writeAtomic(join(dir, FILES.manifest), bytes);
   const written = [FILES.manifest as string];
   if (signer) {
-    await writeAtomic(join(dir, FILES.signature), `${signDetached(bytes, signer)}\n`);
+    await writeAtomic(join(dir, FILES.signature), `${await signDetached(bytes, signer)}\n`);
     written.push(FILES.signature);
   } else {
     await rm(join(dir, FILES.signature), { force: true });

@@ -11,7 +11,7 @@
 import { createHash, sign as cryptoSign } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { OID, toDer } from './asn1.js';
+import { OID, toDer } from '../pki/asn1.js';
 import type { LoadedSigner } from './identity.js';
 
 /** Computes the RFC 3161 token over a signature value; returns the TimeStampToken (a CMS ContentInfo, DER). */

@@ -6,7 +6,7 @@
  */
 import { createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { children, explicit, hashOfOid, intOf, octetsOf, oidOf, OID, parseAsn1, type HashName } from './asn1.js';
+import { children, explicit, hashOfOid, intOf, octetsOf, oidOf, OID, parseAsn1, type HashName } from '../pki/asn1.js';
 
 const P12 = {
   keyBag: '1.2.840.113549.1.12.10.1.1',

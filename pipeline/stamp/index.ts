@@ -14,7 +14,6 @@ export {
   type QrPayload,
   type ParsedQr,
   type QrSigner,
-  type QrCheck,
   type KeyForKid,
   type QrBox,
   type QrPage,

@@ -22,7 +22,9 @@ import QRCode from 'qrcode';
 import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
 import type { LevelCode } from '../record.js';
 import { decodeBase45, encodeBase45 } from './base45.js';
+import type { Check } from '../core/check.js';
 import { maskId } from '../core/privacy.js';
+import { pemCertificates } from '../pki/pem.js';
 
 export const QR_PREFIX = 'SC1:';
 
@@ -67,11 +69,6 @@ export interface QrSigner {
   readonly certificate: X509Certificate;
 }
 
-export interface QrCheck {
-  readonly id: string;
-  readonly ok: boolean | null;
-  readonly message: string;
-}
 
 const ALG = { ES256: -7, PS256: -37 } as const;
 /** CBOR in preferred (shortest) serialisation; cbor2 encodes a Buffer as an object, so byte strings go in as Uint8Array. */
@@ -207,21 +204,21 @@ export type KeyForKid = (kid: Buffer) => KeyObject | X509Certificate | undefined
 export function keysFromCertificates(certs: readonly (string | X509Certificate)[]): KeyForKid {
   const map = new Map<string, X509Certificate>();
   for (const c of certs) {
-    const list = typeof c === 'string' ? [...c.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0])) : [c];
+    const list = typeof c === 'string' ? pemCertificates(c).map((der) => new X509Certificate(der)) : [c];
     for (const x of list) map.set(qrKid(x).toString('hex'), x);
   }
   return (kid) => map.get(kid.toString('hex'));
 }
 
 /** Checks a QR text: format, known key, signature. Returns the checks and the payload when it could be read. */
-export function verifyQrText(text: string, keyForKid: KeyForKid): { checks: QrCheck[]; payload?: QrPayload } {
+export function verifyQrText(text: string, keyForKid: KeyForKid): { checks: Check[]; payload?: QrPayload } {
   let parsed: ParsedQr;
   try {
     parsed = parseQrText(text);
   } catch (err) {
     return { checks: [{ id: 'qr.format', ok: false, message: `the QR code cannot be read: ${(err as Error).message}` }] };
   }
-  const checks: QrCheck[] = [{ id: 'qr.format', ok: true, message: `a skillcert QR payload (${parsed.alg}) for certificate ${parsed.payload.number}` }];
+  const checks: Check[] = [{ id: 'qr.format', ok: true, message: `a skillcert QR payload (${parsed.alg}) for certificate ${parsed.payload.number}` }];
   const found = keyForKid(parsed.kid);
   if (!found) {
     checks.push({ id: 'qr.key', ok: false, message: `the QR code is signed with key id ${parsed.kid.toString('hex')}, which is not one of the configured organisation keys` });

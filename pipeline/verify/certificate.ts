@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { validateAny } from '../number/index.js';
 import { dateZh, EMPTY_JOB, levelLabel } from '../record.js';
 import { openRegistry, type Registry, type StatusReport } from '../registry/index.js';
-import { fail, pass, unknown, type Check } from './check.js';
+import { fail, pass, unknown, type Check } from '../core/check.js';
 import { pdfSignerCertificate, verifyPdfSignature } from './pdf-signature.js';
 import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
 import { verifyQrText } from '../stamp/qr.js';

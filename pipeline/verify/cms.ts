@@ -5,8 +5,8 @@
 import { createHash, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { children, hashOfOid, octetsOf, OID, toDer, type HashName } from '../sign/asn1.js';
-import { certFromDer, cn, type Cert } from './chain.js';
+import { children, hashOfOid, octetsOf, OID, toDer, type HashName } from '../pki/asn1.js';
+import { certFromDer, cn, type Cert } from '../pki/chain.js';
 
 export interface ParsedCms {
   readonly signedData: pkijs.SignedData;

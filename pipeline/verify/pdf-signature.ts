@@ -6,9 +6,10 @@
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, type PDFObject } from 'pdf-lib';
-import { derElementLength, OID } from '../sign/asn1.js';
-import { buildPath, cn, invalidAt, keyUsageAllowsSigning, parseAnchors, type Cert } from './chain.js';
-import { fail, isoTime, pass, unknown, type Check } from './check.js';
+import { derElementLength, OID } from '../pki/asn1.js';
+import { buildPath, cn, invalidAt, keyUsageAllowsSigning, parseAnchors, type Cert } from '../pki/chain.js';
+import { isoTime } from '../core/time.js';
+import { fail, pass, unknown, type Check } from '../core/check.js';
 import { essBinding, messageDigestOf, parseCms, verifySignerSignature, type ParsedCms } from './cms.js';
 import { verifyTimestampToken } from './timestamp.js';
 

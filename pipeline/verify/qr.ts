@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { SkillcertError } from '../errors.js';
 import { keysFromCertificates, verifyQrText, type KeyForKid, type QrPayload } from '../stamp/qr.js';
-import type { Check } from './check.js';
+import type { Check } from '../core/check.js';
 
 export { keysFromCertificates, parseQrText, verifyQrText, type KeyForKid, type QrPayload } from '../stamp/qr.js';
 

@@ -1,9 +1,10 @@
 /** RFC 3161 signature timestamp (PAdES B-T): the token must be over this signature value and come from a trusted TSA. */
 import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { hashOfOid, OID, toDer } from '../sign/asn1.js';
-import { buildPath, cn, invalidAt, isTimeStampingCert, type Cert } from './chain.js';
-import { fail, isoTime, pass, type Check } from './check.js';
+import { hashOfOid, OID, toDer } from '../pki/asn1.js';
+import { buildPath, cn, invalidAt, isTimeStampingCert, type Cert } from '../pki/chain.js';
+import { isoTime } from '../core/time.js';
+import { fail, pass, type Check } from '../core/check.js';
 import { essBinding, messageDigestOf, parseCms, verifySignerSignature } from './cms.js';
 
 export interface TimestampVerification {

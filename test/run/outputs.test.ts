@@ -212,13 +212,13 @@ test('verify-bundle rejects a copy of the archive with one byte of a certificate
   });
   const r = await skillcert(['verify-bundle', copy, '--anchor', join(GENERATED, 'root-ca.pem'), '--json']);
   t.is(r.code, 1, show(r));
-  const v = JSON.parse(r.stdout) as { ok: boolean; checks: { check: string; ok: boolean; reason: string; files?: string[] }[] };
+  const v = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; ok: boolean; message: string; files?: string[] }[] };
   t.false(v.ok);
-  t.deepEqual(v.checks.filter((c) => !c.ok).map((c) => c.check), ['digests']);
-  const digests = v.checks.find((c) => c.check === 'digests')!;
+  t.deepEqual(v.checks.filter((c) => !c.ok).map((c) => c.id), ['bundle.digests']);
+  const digests = v.checks.find((c) => c.id === 'bundle.digests')!;
   t.deepEqual(digests.files, [target]);
-  t.regex(digests.reason, /1 file\(s\) differ from the manifest/);
-  t.true(v.checks.find((c) => c.check === 'signature')!.ok, 'the manifest itself is untouched and still verifies');
+  t.regex(digests.message, /1 file\(s\) differ from the manifest/);
+  t.true(v.checks.find((c) => c.id === 'bundle.signature')!.ok, 'the manifest itself is untouched and still verifies');
 });
 
 /**

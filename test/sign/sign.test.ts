@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber } from 'pdf-lib';
 import { SkillcertError } from '../../pipeline/errors.js';
-import { derElementLength, OID } from '../../pipeline/sign/asn1.js';
+import { derElementLength, OID } from '../../pipeline/pki/asn1.js';
 import { loadSigner, placeholderLength, readPassword, signPdf } from '../../pipeline/sign/index.js';
 import { parseCms } from '../../pipeline/verify/cms.js';
 import { verifyPdfSignature } from '../../pipeline/verify/index.js';

@@ -1,14 +1,16 @@
 /**
- * Certificate paths to the configured trust anchors, with node:crypto doing the signature checks
- * and pkijs reading the extensions. No revocation checking (no CRL/OCSP in the test identity); the
- * registry's own revocation list is the lead's part of `skillcert verify`.
+ * Certificate paths to the configured trust anchors — the one chain builder, for PDF signatures, timestamps, the
+ * bundle's JWS and QR keys alike — with node:crypto doing the signature checks and pkijs reading the extensions.
+ * No revocation checking (no CRL/OCSP in the test identity); the registry's own revocation list is the lead's part
+ * of `skillcert verify`.
  */
 import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SkillcertError } from '../errors.js';
-import { OID } from '../sign/asn1.js';
-import { isoTime } from './check.js';
+import { OID } from './asn1.js';
+import { isoTime } from '../core/time.js';
+import { pemCertificates } from './pem.js';
 
 export interface Cert {
   readonly x509: X509Certificate;
@@ -24,17 +26,15 @@ export function certFromDer(der: Uint8Array): Cert {
   return { x509: new X509Certificate(buf), pkijs: p, der: buf, notBefore: p.notBefore.value, notAfter: p.notAfter.value };
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g;
-
 /** Trust anchors from PEM text (each string may hold several certificates). */
 export function parseAnchors(pems: readonly string[]): Cert[] {
   const out: Cert[] = [];
   pems.forEach((pem, i) => {
-    const blocks = [...pem.matchAll(PEM_CERT)];
+    const blocks = pemCertificates(pem);
     if (blocks.length === 0) throw new SkillcertError('E_VERIFY', `trust anchor #${i + 1} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)`);
-    for (const b of blocks) {
+    for (const der of blocks) {
       try {
-        out.push(certFromDer(Buffer.from(b[1]!.replace(/\s+/g, ''), 'base64')));
+        out.push(certFromDer(der));
       } catch (err) {
         throw new SkillcertError('E_VERIFY', `trust anchor #${i + 1} is not a readable certificate: ${(err as Error).message}`, {}, { cause: err });
       }
@@ -55,19 +55,26 @@ export interface PathResult {
   readonly message: string;
 }
 
-/** Builds leaf → … → anchor using the certificates that came with the signature as intermediates. */
+/** The longest path accepted, leaf and anchor included. */
+export const MAX_PATH = 8;
+
+/**
+ * Builds leaf → … → anchor using the certificates that came with the signature as intermediates. Trust comes from
+ * the anchors only: a certificate is an anchor when its DER is one of theirs; every issuer on the way is a CA
+ * whose key verifies the certificate below it.
+ */
 export function buildPath(leaf: Cert, pool: readonly Cert[], anchors: readonly Cert[]): PathResult {
   const path: Cert[] = [leaf];
   const isAnchor = (c: Cert) => anchors.some((a) => a.der.equals(c.der));
-  for (let cur = leaf; path.length <= 10; ) {
+  for (let cur = leaf; path.length < MAX_PATH; ) {
     if (isAnchor(cur)) return { ok: true, path, message: describe(path) };
-    const issuedBy = (cand: Cert) => cur.x509.checkIssued(cand.x509) && safeVerify(cur, cand);
+    const issuedBy = (cand: Cert) => cand.x509.ca && cur.x509.checkIssued(cand.x509) && safeVerify(cur, cand);
     const anchor = anchors.find(issuedBy);
     if (anchor) {
       path.push(anchor);
       return { ok: true, path, message: describe(path) };
     }
-    const next = pool.find((c) => !path.includes(c) && !c.der.equals(cur.der) && c.x509.ca && issuedBy(c));
+    const next = pool.find((c) => !path.includes(c) && !c.der.equals(cur.der) && issuedBy(c));
     if (!next) {
       const selfSigned = cur.x509.checkIssued(cur.x509);
       const why = selfSigned
@@ -78,7 +85,7 @@ export function buildPath(leaf: Cert, pool: readonly Cert[], anchors: readonly C
     path.push(next);
     cur = next;
   }
-  return { ok: false, path, message: `not trusted: the chain is longer than 10 certificates` };
+  return { ok: false, path, message: `not trusted: the chain is longer than ${MAX_PATH} certificates` };
 }
 
 function safeVerify(child: Cert, issuer: Cert): boolean {

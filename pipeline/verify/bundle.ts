@@ -7,19 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import yauzl from 'yauzl';
-import { verifyChain, verifyDetached } from './jws.js';
-import { type Manifest, MANIFEST_FORMAT, SELF } from './manifest.js';
-import { FILES } from './model.js';
+import { verifyChain, verifyDetached } from '../bundle/jws.js';
+import { type Manifest, MANIFEST_FORMAT, SELF } from '../bundle/manifest.js';
+import { FILES } from '../bundle/model.js';
+import type { Check } from '../core/check.js';
 
+/** The checks of a bundle, each reported as `bundle.<name>`. */
 export type CheckName = 'archive' | 'manifest' | 'signature' | 'chain' | 'digests' | 'missing' | 'extra';
-
-export interface BundleCheck {
-  readonly check: CheckName;
-  readonly ok: boolean;
-  readonly reason: string;
-  /** The files a failed check is about. */
-  readonly files?: readonly string[];
-}
+export type BundleCheck = Check & { readonly id: `bundle.${CheckName}`; readonly ok: boolean };
 
 export interface BundleVerification {
   readonly ok: boolean;
@@ -98,42 +93,42 @@ export async function verifyBundle(archivePath: string, trustAnchorsPem: readonl
   try {
     read = await readArchive(archivePath);
   } catch (err) {
-    checks.push({ check: 'archive', ok: false, reason: `cannot read the archive ${archivePath}: ${(err as Error).message}` });
+    checks.push({ id: 'bundle.archive', ok: false, message: `cannot read the archive ${archivePath}: ${(err as Error).message}` });
     return done();
   }
   const { entries, duplicates } = read;
   checks.push(
     duplicates.length
-      ? { check: 'archive', ok: false, reason: `the archive holds ${duplicates.length} name(s) twice: ${duplicates.join(', ')}`, files: duplicates }
-      : { check: 'archive', ok: true, reason: `the archive reads: ${entries.size} file(s)` },
+      ? { id: 'bundle.archive', ok: false, message: `the archive holds ${duplicates.length} name(s) twice: ${duplicates.join(', ')}`, files: duplicates }
+      : { id: 'bundle.archive', ok: true, message: `the archive reads: ${entries.size} file(s)` },
   );
 
   const mBytes = entries.get(FILES.manifest)?.bytes;
   if (!mBytes) {
-    checks.push({ check: 'manifest', ok: false, reason: 'manifest.json is missing from the archive: nothing can be checked against it' });
+    checks.push({ id: 'bundle.manifest', ok: false, message: 'manifest.json is missing from the archive: nothing can be checked against it' });
     return done();
   }
   const parsed = parseManifest(mBytes);
-  checks.push({ check: 'manifest', ok: !!parsed.manifest, reason: parsed.reason });
+  checks.push({ id: 'bundle.manifest', ok: !!parsed.manifest, message: parsed.reason });
   const manifest = parsed.manifest;
 
   const jws = entries.get(FILES.signature)?.bytes;
   let signer: string | undefined;
   const when = at ?? (manifest ? new Date(manifest.created) : new Date(Number.NaN));
   if (!jws) {
-    checks.push({ check: 'signature', ok: false, reason: 'manifest.json.jws is missing: the bundle is not signed' });
-    checks.push({ check: 'chain', ok: false, reason: 'no signature, so no signer to check' });
+    checks.push({ id: 'bundle.signature', ok: false, message: 'manifest.json.jws is missing: the bundle is not signed' });
+    checks.push({ id: 'bundle.chain', ok: false, message: 'no signature, so no signer to check' });
   } else {
-    const sig = verifyDetached(jws.toString('utf8'), mBytes);
-    checks.push({ check: 'signature', ok: sig.ok, reason: sig.reason });
+    const sig = await verifyDetached(jws.toString('utf8'), mBytes);
+    checks.push({ id: 'bundle.signature', ok: sig.ok, message: sig.reason });
     if (sig.certificates[0]) signer = sig.certificates[0].subject.replace(/\n/g, ', ');
     if (sig.certificates.length === 0) {
-      checks.push({ check: 'chain', ok: false, reason: 'the signature carries no certificate to check' });
+      checks.push({ id: 'bundle.chain', ok: false, message: 'the signature carries no certificate to check' });
     } else if (Number.isNaN(when.getTime())) {
-      checks.push({ check: 'chain', ok: false, reason: 'no time to check the certificates at: pass `at`, or fix the manifest\'s created time' });
+      checks.push({ id: 'bundle.chain', ok: false, message: 'no time to check the certificates at: pass `at`, or fix the manifest\'s created time' });
     } else {
       const chain = verifyChain(sig.certificates, trustAnchorsPem, when);
-      checks.push({ check: 'chain', ok: chain.ok, reason: chain.reason });
+      checks.push({ id: 'bundle.chain', ok: chain.ok, message: chain.reason });
     }
   }
 
@@ -148,16 +143,16 @@ export async function verifyBundle(archivePath: string, trustAnchorsPem: readonl
       else if (e.size !== f.size) { bad.push(f.path); reasons.push(`${f.path}: ${e.size} bytes but the manifest says ${f.size}`); }
     }
     checks.push(bad.length
-      ? { check: 'digests', ok: false, reason: `${bad.length} file(s) differ from the manifest — ${reasons.join('; ')}`, files: bad }
-      : { check: 'digests', ok: true, reason: `all ${manifest.files.length - missing.length} file(s) present match their SHA-256` });
+      ? { id: 'bundle.digests', ok: false, message: `${bad.length} file(s) differ from the manifest — ${reasons.join('; ')}`, files: bad }
+      : { id: 'bundle.digests', ok: true, message: `all ${manifest.files.length - missing.length} file(s) present match their SHA-256` });
     checks.push(missing.length
-      ? { check: 'missing', ok: false, reason: `${missing.length} file(s) listed in the manifest are missing from the archive: ${missing.join(', ')}`, files: missing }
-      : { check: 'missing', ok: true, reason: 'no listed file is missing' });
+      ? { id: 'bundle.missing', ok: false, message: `${missing.length} file(s) listed in the manifest are missing from the archive: ${missing.join(', ')}`, files: missing }
+      : { id: 'bundle.missing', ok: true, message: 'no listed file is missing' });
     const listed = new Set(manifest.files.map((f) => f.path));
     const extra = [...entries.keys()].filter((n) => !listed.has(n) && !SELF.has(n));
     checks.push(extra.length
-      ? { check: 'extra', ok: false, reason: `${extra.length} file(s) in the archive are not in the manifest: ${extra.join(', ')}`, files: extra }
-      : { check: 'extra', ok: true, reason: 'no file outside the manifest' });
+      ? { id: 'bundle.extra', ok: false, message: `${extra.length} file(s) in the archive are not in the manifest: ${extra.join(', ')}`, files: extra }
+      : { id: 'bundle.extra', ok: true, message: 'no file outside the manifest' });
   }
   return done({
     ...(Number.isNaN(when.getTime()) ? {} : { at: when.toISOString() }),
