@@ -66,8 +66,9 @@ program
   .requiredOption('--profile <file>', 'organisation or competition profile JSON')
   .option('--rejects <file>', 'rejects workbook to write (default output/<roster>-rejects.xlsx)')
   .option('--issue-date <YYYY-MM-DD>', '发证日期 for rosters without that column')
+  .option('--sheet <name>', 'the worksheet that holds the roster (when several visible sheets have a header, or to read a hidden one)')
   .option('--json', 'print the summary as JSON')
-  .action(async (opts: { roster: string; profile: string; rejects?: string; issueDate?: string; json?: boolean }) => {
+  .action(async (opts: { roster: string; profile: string; rejects?: string; issueDate?: string; sheet?: string; json?: boolean }) => {
     try {
       const r = await validateOnly(context({ quiet: true }), opts);
       const s = r.summary;
@@ -88,13 +89,14 @@ program
   .option('--registry <path or URL>', 'registry: a SQLite file (default <out>/registry.sqlite) or postgres://user@host:port/db (password in PGPASSWORD or ~/.pgpass)')
   .option('--photos <dir>', "the roster's photo folder (default <roster folder>/photos)")
   .option('--issue-date <YYYY-MM-DD>', '发证日期 for rosters without that column')
+  .option('--sheet <name>', 'the worksheet that holds the roster (when several visible sheets have a header, or to read a hidden one)')
   .addOption(new Option('--workers <n>', 'worker threads (default: one per core but one; 0 = in this thread)').argParser(Number))
   .addOption(new Option('--chunk-rows <n>', 'with a postgres:// registry: rows per chunk of the job queue the machines share (default 500)').argParser(Number))
   .option('--filing-material', 'also write the certificate-style filing material of 附件3')
   .option('--operator <name>', 'who runs it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
   .option('--quiet', 'no progress output')
   .option('--json', 'print the result as JSON')
-  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; workers?: number; chunkRows?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
+  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; sheet?: string; workers?: number; chunkRows?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
     try {
       const ctx = context(opts);
       const r = await runBatch(ctx, { ...opts, progress: progressFor(ctx.log, opts.quiet || opts.json) });

@@ -54,6 +54,8 @@ export interface RunOptions {
   readonly photos?: string;
   /** 发证日期 for rosters without that column (the Sichuan 申报汇总表). */
   readonly issueDate?: string;
+  /** The worksheet that holds the roster, by name: needed when several visible sheets have a header, or a hidden one. */
+  readonly sheet?: string;
   /** Worker threads; default one per core but one (Pool.defaultSize), 0 = in this thread. */
   readonly workers?: number;
   readonly progress?: Progress;
@@ -97,8 +99,9 @@ export function loadIdentity(ctx: Context, profilePath: string): { profile: Prof
   return { profile, fonts, signer, p12, password };
 }
 
-export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: string): string {
-  const h = createHash('sha256').update(`${profile.id}\n${rosterSha256}\n${issueDate ?? ''}`).digest('hex');
+export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: string, sheet?: string): string {
+  // another sheet of the same workbook is another batch; without --sheet the id is what it always was
+  const h = createHash('sha256').update(`${profile.id}\n${rosterSha256}\n${issueDate ?? ''}${sheet !== undefined ? `\n${sheet}` : ''}`).digest('hex');
   return `${profile.id}-${h.slice(0, 12)}`;
 }
 
@@ -176,10 +179,11 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       now: ctx.now,
       spool: join(resolve(opts.out), `${spoolPrefix()}${process.pid}.jsonl`),
       ...(opts.issueDate ? { issueDate: opts.issueDate } : {}),
+      ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
     });
     const rs = validation.summary;
     const tValidated = performance.now();
-    const batchId = batchIdFor(profile, rs.sha256, opts.issueDate);
+    const batchId = batchIdFor(profile, rs.sha256, opts.issueDate, opts.sheet);
     const dir = resolve(opts.out, batchId);
     const certDir = join(dir, 'certificates');
     const photoDir = resolve(opts.photos ?? join(dirname(resolve(opts.roster)), 'photos'));
@@ -655,10 +659,10 @@ export type { Registry };
 export interface ValidateOnlyResult { readonly summary: RosterSummary; readonly rejects: string }
 
 /** `skillcert validate`: ingest + validate only; writes the rejects workbook, numbers and renders nothing. */
-export async function validateOnly(ctx: Context, opts: { roster: string; profile: string; rejects?: string; issueDate?: string }): Promise<ValidateOnlyResult> {
+export async function validateOnly(ctx: Context, opts: { roster: string; profile: string; rejects?: string; issueDate?: string; sheet?: string }): Promise<ValidateOnlyResult> {
   const profile = loadProfile(opts.profile);
   const fonts = FontSet.load();
-  const v = await validateRoster(opts.roster, profile, { uncovered: (t, r) => fonts.uncovered(t, r), now: ctx.now, ...(opts.issueDate ? { issueDate: opts.issueDate } : {}) });
+  const v = await validateRoster(opts.roster, profile, { uncovered: (t, r) => fonts.uncovered(t, r), now: ctx.now, ...(opts.issueDate ? { issueDate: opts.issueDate } : {}), ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}) });
   const rejects = resolve(opts.rejects ?? join('output', `${basename(opts.roster).replace(/\.[^.]+$/, '')}-rejects.xlsx`));
   mkdirSync(dirname(rejects), { recursive: true });
   await writeRejectsWorkbook(rejects, v.summary.problems, { notes: v.summary.notes });

@@ -1,14 +1,22 @@
 /**
- * A small streaming CSV reader (RFC 4180 plus what Excel and WPS write): UTF-8 with or without a
- * BOM, quoted fields with "" escapes and line breaks inside quotes, CRLF / LF / CR line ends.
- * No CSV package is a declared dependency, so this is careful code rather than a guess at one.
- * Every record is one spreadsheet row, so a quoted line break does not shift row numbers.
+ * A small streaming CSV reader (RFC 4180 plus what Excel and WPS write): quoted fields with "" escapes and line
+ * breaks inside quotes, CRLF / LF / CR line ends, comma- or tab-separated. No CSV package is a declared
+ * dependency, so this is careful code rather than a guess at one. Every record is one spreadsheet row, so a
+ * quoted line break does not shift row numbers.
+ *
+ * Encoding: "CSV" from Excel on Chinese Windows is GBK unless the user picks "CSV UTF-8", and nothing in the file
+ * says which. A file is UTF-8 (with or without a BOM) when all of its bytes decode as UTF-8, otherwise GB18030
+ * (of which GBK is a subset) when they decode as that; UTF-16 with a BOM is what Excel's "Unicode text" writes.
+ * The decision is made by a first streaming pass over the whole file — a bounded sniff would take a GBK file
+ * whose first Chinese character comes after the sniff for UTF-8 — so it is final before any row is handed out.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SkillcertError } from '../errors.js';
-import type { RawCell } from './types.js';
+import { DEFAULT_STALL_MS, stalled, watchedChunks } from './io.js';
 import type { SourceRow } from './source.js';
+import type { CsvEncoding, RawCell } from './types.js';
 
 const enum S {
   FieldStart,
@@ -105,35 +113,132 @@ function toCells(fields: readonly string[]): (RawCell | undefined)[] {
   return cells;
 }
 
-/** Every record of a UTF-8 CSV file as a SourceRow. */
-export async function* csvSource(file: string): AsyncGenerator<SourceRow, void, undefined> {
+export interface CsvFile {
+  /** The encoding the file was read in. */
+  readonly encoding: CsvEncoding;
+  /** Every record as a SourceRow; each call reads the file again. */
+  rows(): AsyncGenerator<SourceRow, void, undefined>;
+}
+
+const SAVE_AS = 'in Excel use "Save as → CSV UTF-8", in WPS choose UTF-8 encoding, or save the roster as .xlsx';
+
+function cannotOpen(name: string, err: unknown): SkillcertError {
+  const e = err as NodeJS.ErrnoException;
+  return new SkillcertError('E_ROSTER', `cannot open roster ${name}: ${e.code ?? e.message}; check the path`, {}, { cause: err });
+}
+
+/** Opens a CSV roster: decides its encoding (a pass over the whole file) and refuses what is not text. */
+export async function openCsv(file: string, opts: { readonly stallMs?: number } = {}): Promise<CsvFile> {
   const name = basename(file);
-  // fatal: a GBK file (what "CSV" means in Excel on Chinese Windows) fails instead of becoming mojibake.
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
+  const encoding = await detectEncoding(file, name, stallMs);
+  return { encoding, rows: () => csvRows(file, name, encoding, stallMs) };
+}
+
+async function firstBytes(file: string, name: string): Promise<Buffer> {
+  try {
+    const fh = await open(file, 'r');
+    try {
+      const head = Buffer.alloc(4);
+      const { bytesRead } = await fh.read(head, 0, 4, 0);
+      return head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw cannotOpen(name, err);
+  }
+}
+
+async function* fileChunks(file: string, name: string, stallMs: number): AsyncGenerator<Buffer, void, undefined> {
+  try {
+    yield* watchedChunks(createReadStream(file), stallMs, () => stalled(name, 'the file', stallMs));
+  } catch (err) {
+    if (err instanceof SkillcertError) throw err;
+    throw cannotOpen(name, err);
+  }
+}
+
+function notText(name: string, offset: number): SkillcertError {
+  return new SkillcertError(
+    'E_ROSTER',
+    `roster ${name} is not a text file (it has a NUL byte at offset ${offset.toLocaleString('en-US')}); a CSV roster is text — ${SAVE_AS} (UTF-16 text without a byte-order mark cannot be told from binary data)`,
+  );
+}
+
+/** Whether the whole file decodes in `encoding`; NUL bytes (or NUL characters in UTF-16) refuse the file. */
+async function decodesAs(file: string, name: string, stallMs: number, encoding: CsvEncoding): Promise<boolean> {
+  const decoder = new TextDecoder(encoding, { fatal: true });
+  const wide = encoding.startsWith('utf-16');
+  let offset = 0;
+  try {
+    for await (const chunk of fileChunks(file, name, stallMs)) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (wide) {
+        if (text.includes('\0')) throw notText(name, offset + 2 * text.indexOf('\0'));
+      } else {
+        const nul = chunk.indexOf(0);
+        if (nul >= 0) throw notText(name, offset + nul);
+      }
+      offset += chunk.length;
+    }
+    decoder.decode();
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return false;
+    throw err;
+  }
+}
+
+async function detectEncoding(file: string, name: string, stallMs: number): Promise<CsvEncoding> {
+  const head = await firstBytes(file, name);
+  if (head.length === 0) throw new SkillcertError('E_ROSTER', `roster ${name} is empty (0 bytes); export the roster again`);
+  if (head.equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
+    throw new SkillcertError('E_ROSTER', `roster ${name} is a zip file, probably an .xlsx workbook named .csv; rename it to .xlsx and run again`);
+  }
+  if (head.equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
+    throw new SkillcertError('E_ROSTER', `roster ${name} is an old .xls workbook named .csv; open it in Excel or WPS and save it as .xlsx`);
+  }
+  const utf16 = head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : undefined;
+  if (utf16) {
+    if (await decodesAs(file, name, stallMs, utf16)) return utf16;
+    throw new SkillcertError('E_ROSTER', `roster ${name} starts with a UTF-16 byte-order mark but is not valid UTF-16 text; ${SAVE_AS}`);
+  }
+  if (await decodesAs(file, name, stallMs, 'utf-8')) return 'utf-8';
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
+    throw new SkillcertError('E_ROSTER', `roster ${name} starts with a UTF-8 byte-order mark but is not valid UTF-8 text (it is damaged or two encodings were mixed); ${SAVE_AS}`);
+  }
+  if (await decodesAs(file, name, stallMs, 'gb18030')) return 'gb18030';
+  throw new SkillcertError('E_ROSTER', `roster ${name} is neither UTF-8 nor GBK/GB18030 text; ${SAVE_AS}`);
+}
+
+async function* csvRows(file: string, name: string, encoding: CsvEncoding, stallMs: number): AsyncGenerator<SourceRow, void, undefined> {
+  // The UTF decoders drop their byte-order mark; GB18030's (84 31 95 33) decodes to U+FEFF and is dropped below.
+  const decoder = new TextDecoder(encoding, { fatal: true });
   let parser: CsvParser | undefined;
   let rowNo = 0;
-  const stream = createReadStream(file);
-  let any = false;
+  let start = true;
+  const row = (rec: string[]): SourceRow => ({ sheet: '', rowNo: ++rowNo, cells: toCells(rec), date1904: false });
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      any = any || chunk.length > 0;
-      const text = decoder.decode(chunk, { stream: true });
-      // Excel writes commas; a tab-separated export is recognised by its first line.
+    for await (const chunk of fileChunks(file, name, stallMs)) {
+      let text = decoder.decode(chunk, { stream: true });
+      if (start && text) {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        start = false;
+      }
+      if (!text) continue;
+      // Excel writes commas; a tab-separated export ("Unicode text") is recognised by its first line.
       parser ??= new CsvParser(/^[^\n,]*\t/.test(text) ? '\t' : ',');
-      for (const rec of parser.feed(text)) yield { sheet: '', hidden: false, rowNo: ++rowNo, cells: toCells(rec), date1904: false };
+      for (const rec of parser.feed(text)) yield row(rec);
     }
     const tail = decoder.decode();
     parser ??= new CsvParser(',');
-    for (const rec of [...parser.feed(tail), ...parser.end()]) yield { sheet: '', hidden: false, rowNo: ++rowNo, cells: toCells(rec), date1904: false };
+    for (const rec of [...parser.feed(tail), ...parser.end()]) yield row(rec);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e instanceof TypeError && e.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-      throw new SkillcertError('E_ROSTER', `roster ${name} is not UTF-8 text (after row ${rowNo}); it is probably GBK — in Excel use "Save as → CSV UTF-8", in WPS choose UTF-8 encoding, or save as .xlsx`, {}, { cause: err });
+    if (err instanceof SkillcertError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+      throw new SkillcertError('E_ROSTER', `cannot read roster ${name}: it is no longer ${encoding} text after row ${rowNo} (the file changed while it was read); run again`, {}, { cause: err });
     }
-    if (e.code) throw new SkillcertError('E_ROSTER', `cannot open roster ${name}: ${e.code}; check the path`, {}, { cause: err });
-    throw new SkillcertError('E_ROSTER', `cannot read roster ${name}: ${e.message}; fix the file and run again`, {}, { cause: err });
-  } finally {
-    stream.destroy();
+    throw new SkillcertError('E_ROSTER', `cannot read roster ${name}: ${(err as Error).message}; fix the file and run again`, {}, { cause: err });
   }
-  if (!any) throw new SkillcertError('E_ROSTER', `roster ${name} is empty (0 bytes); export the roster again`);
 }

@@ -4,7 +4,6 @@ import type { RawCell } from './types.js';
 export interface SourceRow {
   /** Identifies the worksheet (rows of different sheets are never mixed); '' for CSV. */
   readonly sheet: string;
-  readonly hidden: boolean;
   readonly rowNo: number;
   /** Index = 1-based column number; index 0 unused. */
   readonly cells: readonly (RawCell | undefined)[];

@@ -73,11 +73,16 @@ export interface ColumnInfo {
   readonly header: string;
 }
 
+/** The text encodings a CSV roster is read in (see csv.ts). */
+export type CsvEncoding = 'utf-8' | 'gb18030' | 'utf-16le' | 'utf-16be';
+
 export interface HeaderInfo {
   readonly file: string;
   readonly format: 'xlsx' | 'csv';
-  /** Worksheet name (xlsx only). */
+  /** Worksheet name (xlsx only): the name on the sheet's tab. */
   readonly sheet?: string;
+  /** The encoding the file was read in (CSV only): UTF-8, or GB18030 (GBK) as Excel on Chinese Windows writes it. */
+  readonly encoding?: CsvEncoding;
   /** Row number of the header row. */
   readonly headerRow: number;
   /** Where each recognised field is. */

@@ -30,12 +30,13 @@ export interface ValidateRosterOptions {
   readonly issueDate?: string;
   /** Rows of each sheet searched for the header (default 30). */
   readonly headerScanRows?: number;
+  /** The worksheet that holds the roster, by name (`--sheet`); see OpenRosterOptions.sheet. */
+  readonly sheet?: string;
   /** Notes kept in the summary (default 10 000); the rest are only counted. */
   readonly maxNotes?: number;
   /**
    * A file for the accepted rows (JSON lines, created 0600 — they hold ID numbers —, removed once read back):
-   * accepted() then reads it instead of parsing the workbook a second time, which cost as much as the first
-   * read and met exceljs's streaming reader at a busy moment (start-up), where it once lost the workbook part.
+   * accepted() then reads it instead of parsing the workbook a second time, which cost as much as the first.
    */
   readonly spool?: string;
 }
@@ -87,7 +88,10 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
     today: chinaDate(opts.now),
     ...(opts.issueDate !== undefined ? { issueDate: opts.issueDate } : {}),
   };
-  const openOpts = opts.headerScanRows !== undefined ? { headerScanRows: opts.headerScanRows } : {};
+  const openOpts = {
+    ...(opts.headerScanRows !== undefined ? { headerScanRows: opts.headerScanRows } : {}),
+    ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
+  };
   const maxNotes = opts.maxNotes ?? 10_000;
 
   const roster = await openRoster(file, openOpts);

@@ -8,10 +8,11 @@ import test from 'ava';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  profile, readWorkbook, removeTempDirs, requireBuiltCli, rowNoOf, show, skillcert, tempDir, values, validPeople, writeRoster,
+  profile, readWorkbook, removeTempDirs, requireBuiltCli, rosterRows, rowNoOf, show, skillcert, tempDir, values, validPeople, writeRoster,
   type CliResult, type RosterRow,
 } from '../helpers/cli.js';
 import { personId, withWrongCheckDigit } from '../helpers/roster-fixtures.js';
+import { writeWorkbook } from '../helpers/roster-workbook.js';
 
 test.before(() => requireBuiltCli());
 test.after.always(removeTempDirs);
@@ -140,4 +141,38 @@ test('a profile that fails its schema stops validate with one E_PROFILE message 
   for (const field of ['name', 'category', 'numbering', 'signer', 'scope']) t.regex(r.stderr, new RegExp(`\\b${field}: `), field);
   const j = await refused(t, roster, bad, true);
   t.like(JSON.parse(j.stdout), { ok: false, code: 'E_PROFILE', exitCode: 1 });
+});
+
+test('a workbook with the roster on two visible sheets asks which one; --sheet reads the one named, a hidden one too', async (t) => {
+  const dir = tempDir();
+  const one = rosterRows(validPeople(2, 730));
+  const both = await writeWorkbook(join(dir, 'both.xlsx'), [
+    { name: '第一批', rows: one },
+    { name: '第二批', rows: rosterRows(validPeople(3, 740)) },
+    { name: '旧名单', rows: one, state: 'hidden' },
+  ]);
+  const asked = await skillcert(['validate', '--roster', both, '--profile', HAIDIAN]);
+  t.is(asked.code, 1, show(asked));
+  t.regex(asked.stderr, /^skillcert: E_ROSTER: roster both\.xlsx has a header row on 2 visible sheets: "第一批" \(row 3\), "第二批" \(row 3\); say which sheet is the roster with --sheet NAME/m);
+  const second = await skillcert(['validate', '--roster', both, '--profile', HAIDIAN, '--sheet', '第二批', '--json']);
+  t.is(second.code, 0, show(second));
+  t.is((JSON.parse(second.stdout) as { accepted: number }).accepted, 3);
+  const hidden = await skillcert(['validate', '--roster', both, '--profile', HAIDIAN, '--sheet', '旧名单', '--json']);
+  t.is(hidden.code, 0, show(hidden));
+  t.is((JSON.parse(hidden.stdout) as { accepted: number }).accepted, 2);
+  const wrong = await skillcert(['validate', '--roster', both, '--profile', HAIDIAN, '--sheet', 'Sheet1']);
+  t.is(wrong.code, 1, show(wrong));
+  t.regex(wrong.stderr, /has no sheet named "Sheet1"; its sheets are "第一批", "第二批", "旧名单" \(hidden\)/);
+});
+
+test('a roster with a header row and no data rows stops run and validate with one message, and nothing is signed', async (t) => {
+  const dir = tempDir();
+  const empty = await writeRoster(join(dir, 'empty.xlsx'), []);
+  for (const cmd of ['validate', 'run']) {
+    const r = await skillcert([cmd, '--roster', empty, '--profile', HAIDIAN, ...(cmd === 'run' ? ['--out', join(dir, 'out')] : [])]);
+    t.is(r.code, 1, show(r));
+    t.regex(r.stderr, /^skillcert: E_ROSTER: roster empty\.xlsx sheet "认定结果" has a header row \(row 3\) but no data rows/m, cmd);
+    t.false(/\n\s+at /.test(r.stderr), 'no stack trace');
+  }
+  t.false(existsSync(join(dir, 'out')) && readdirSync(join(dir, 'out')).some((f) => !f.startsWith('.') && !f.endsWith('.sqlite')), 'no batch folder');
 });

@@ -182,7 +182,8 @@ const TITLE_ROWS = 2;
 /** The spreadsheet row (the row number validation reports) of roster row `index`, 0-based. */
 export const rowNoOf = (index: number): number => TITLE_ROWS + 2 + index;
 
-export async function writeRoster(file: string, rows: readonly RosterRow[]): Promise<string> {
+/** The cells of a roster sheet as an office writes it: two title rows, the header, one row per person. */
+export function rosterRows(rows: readonly RosterRow[]): CellInput[][] {
   const out: CellInput[][] = [
     ['北京市职业技能等级认定结果（测试批次）'],
     ['评价机构：北京市海淀区启航职业技能培训学校'],
@@ -191,7 +192,11 @@ export async function writeRoster(file: string, rows: readonly RosterRow[]): Pro
   rows.forEach((r, i) => {
     out.push([i + 1, r.name, r.gender, r.idType ?? '201', r.idNo, r.employer, r.occupation, r.job ?? '', r.level, r.result ?? '合格', r.photo, excelDate(r.issueDate ?? '2026-11-20')]);
   });
-  await writeWorkbook(file, [{ name: '认定结果', rows: out }]);
+  return out;
+}
+
+export async function writeRoster(file: string, rows: readonly RosterRow[]): Promise<string> {
+  await writeWorkbook(file, [{ name: '认定结果', rows: rosterRows(rows) }]);
   return file;
 }
 

@@ -112,12 +112,13 @@ test('a row that has data is kept even when its name or ID is missing (validatio
   t.is(rows[0]!.cells.name, undefined);
 });
 
-test('the roster is the first sheet with a recognisable header; an instructions sheet before it is passed over', async (t) => {
+test('the roster is the visible sheet with a recognisable header; an instructions sheet before it and a hidden sheet after it are passed over', async (t) => {
   const file = join(await tempDir(), 'two-sheets.xlsx');
+  // Two visible sheets with a header are refused as ambiguous (xlsx-sheets.test.ts), so the other one is hidden here.
   await writeWorkbook(file, [
     { name: '填表说明', rows: [['1. 证件号码列请设置为文本格式'], ['2. 等级填写 一级 至 五级']] },
     { name: '名单', rows: [HEADER, [1, '王建国', '201', '110101198503120033', '车工', '', '三级', '合格', '2026-11-20']] },
-    { name: '另一张', rows: [HEADER, [1, '不该读到', '201', '110101198503120033', '车工', '', '三级', '合格', '2026-11-20']] },
+    { name: '另一张', state: 'hidden', rows: [HEADER, [1, '不该读到', '201', '110101198503120033', '车工', '', '三级', '合格', '2026-11-20']] },
   ]);
   const { rows, header } = await rowsOf(file);
   t.is(header.sheet, '名单');
