@@ -202,7 +202,7 @@ export async function validateRoster(file: string, profile: Pick<Profile, 'scope
 /** A short human summary: rows read, accepted, rejected by reason, skipped by result. */
 export function summarise(s: RosterSummary): string {
   const h = s.header;
-  const where = `${basename(s.file)}${h.sheet !== undefined ? `, sheet "${h.sheet}"` : ''}, header row ${h.headerRow}`;
+  const where = `${basename(s.file)}${h.sheet !== undefined ? `, sheet "${h.sheet}"` : ''}${h.encoding ? ` (${h.encoding === 'gb18030' ? 'GBK/GB18030' : h.encoding.toUpperCase()} text)` : ''}, header row ${h.headerRow}`;
   const lines = [`roster ${where}: ${s.rowsRead} rows read`, `  accepted: ${s.accepted}`];
   lines.push(`  rejected: ${s.rejectedRows} row${s.rejectedRows === 1 ? '' : 's'}${s.problems.length > 0 ? ` (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})` : ''}`);
   const byRule = (Object.entries(s.rejectedByRule) as [RuleId, number][]).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));

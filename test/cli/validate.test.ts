@@ -176,3 +176,19 @@ test('a roster with a header row and no data rows stops run and validate with on
   }
   t.false(existsSync(join(dir, 'out')) && readdirSync(join(dir, 'out')).some((f) => !f.startsWith('.') && !f.endsWith('.sqlite')), 'no batch folder');
 });
+
+test('a GBK CSV, as Excel on a Chinese Windows saves it, is read and the summary says so', async (t) => {
+  const { encodeGbk } = await import('../helpers/ingest-gbk.js');
+  const { csvField } = await import('../helpers/roster-workbook.js');
+  const people = validPeople(2, 750);
+  const lines = [
+    ['序号', '姓名', '性别', '证件类型', '证件号码', '工作单位', '职业名称', '工种/职业方向', '职业技能等级', '认定结果', '照片', '发证日期'],
+    ...people.map((p, i) => [String(i + 1), p.name, p.gender, '201', String(p.idNo), p.employer, p.occupation, p.job ?? '', p.level, '合格', p.photo, '2026-11-20']),
+  ];
+  const file = join(tempDir(), 'gbk.csv');
+  writeFileSync(file, encodeGbk(`${lines.map((l) => l.map(csvField).join(',')).join('\r\n')}\r\n`));
+  const r = await skillcert(['validate', '--roster', file, '--profile', HAIDIAN]);
+  t.is(r.code, 0, show(r));
+  t.regex(r.stdout, /gbk\.csv \(GBK\/GB18030 text\), header row 1: 2 rows read/);
+  t.regex(r.stdout, /accepted: 2\b/);
+});
