@@ -173,6 +173,7 @@ program
       const base = { ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}) };
       let verdicts: FileVerdict[];
       if (opts.qrText !== undefined || opts.qrPng !== undefined) {
+        if (paths.length > 0) throw new SkillcertError('E_USAGE', `--qr-text and --qr-png verify a QR code alone; verify ${paths[0]} in a command of its own (its QR code is checked with it)`);
         verdicts = [await verifyQr({ ...(opts.qrText !== undefined ? { text: opts.qrText } : {}), ...(opts.qrPng ? { png: opts.qrPng } : {}) }, { trustAnchors: [], ...base })];
       } else {
         if (paths.length === 0) throw new SkillcertError('E_USAGE', 'nothing to verify: give certificate PDFs or folders, or --qr-text / --qr-png');
