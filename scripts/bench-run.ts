@@ -4,9 +4,9 @@
  * on Linux the stage in which the peak was reached (the kernel's high-water mark, read every 20 ms).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { makeContext } from '../pipeline/context.js';
-import { makeLogger } from '../pipeline/log.js';
-import { runBatch, type RunOptions } from '../pipeline/run.js';
+import { makeContext } from '../pipeline/core/context.js';
+import { makeLogger } from '../pipeline/core/log.js';
+import { runBatch, type RunOptions } from '../pipeline/batch/run.js';
 
 export interface BenchRun {
   readonly dir: string;

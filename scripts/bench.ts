@@ -13,7 +13,7 @@ import ExcelJS from 'exceljs';
 import sharp from 'sharp';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { FIXTURES_DIR } from '../pipeline/paths.js';
+import { FIXTURES_DIR } from '../pipeline/core/paths.js';
 import type { BenchRun } from './bench-run.js';
 import { gb11643CheckDigit } from '../pipeline/core/gb11643.js';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ExcelJS from 'exceljs';
-import { ROOT } from '../pipeline/paths.js';
+import { ROOT } from '../pipeline/core/paths.js';
 import { flipBytes, prng, readZip, writeZip } from '../test/helpers/ingest-zip.js';
 
 const { values } = parseArgs({ options: { rosters: { type: 'string', default: '1000' }, runs: { type: 'string' }, pdfs: { type: 'string', default: '500' }, seed: { type: 'string', default: '17' } } });
@@ -25,7 +25,7 @@ const PDFS = Number(values.pdfs);
 const rnd = prng(Number(values.seed));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
-const CLI = join(ROOT, 'dist', 'pipeline', 'cli.js');
+const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'cli.js');
 const PROFILE = join(ROOT, 'fixtures', 'profiles', 'haidian-qihang.json');
 const BASE = join(ROOT, 'fixtures', 'rosters', 'haidian-qihang-2026-11.xlsx');
 const PHOTOS = join(ROOT, 'fixtures', 'rosters', 'photos');

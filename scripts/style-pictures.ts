@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PDFDocument, rgb, StandardFonts } from 'pdf-lib';
 import { FontSet } from '../pipeline/fonts/index.js';
-import { loadProfile } from '../pipeline/profile.js';
-import type { Numbered } from '../pipeline/record.js';
+import { loadProfile } from '../pipeline/core/profile.js';
+import type { Numbered } from '../pipeline/core/record.js';
 import { buildTemplate, launchBrowser, PT_PER_MM, printedFields, renderCertificate } from '../pipeline/render/index.js';
 
 const sample = JSON.parse(readFileSync('fixtures/records/sample.json', 'utf8')) as Numbered;

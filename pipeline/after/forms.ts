@@ -16,12 +16,12 @@ import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { withTempFile } from '../core/files.js';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { districtName } from '../number/index.js';
-import type { Profile } from '../profile.js';
+import type { Profile } from '../core/profile.js';
 import type { AuditEntry, CorrectedField, CorrectionWithCertificate, Registry } from '../registry/index.js';
 import { beijingDate } from '../registry/index.js';
-import { safeCell } from '../cells.js';
+import { safeCell } from '../core/cells.js';
 import FORMS from './data/forms.json' with { type: 'json' };
 import { maskIdOnForm, maskName } from '../core/privacy.js';
 

@@ -18,4 +18,4 @@ export {
   type OfficeDetails,
 } from './forms.js';
 export { maskIdOnForm, maskName } from '../core/privacy.js';
-export { safeCell } from '../cells.js';
+export { safeCell } from '../core/cells.js';

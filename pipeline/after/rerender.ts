@@ -11,8 +11,8 @@
  * finishes every such certificate. `through: job.revision` keeps a change recorded while a PDF was rendering pending
  * for the next round instead of marking it carried by a PDF that does not show it.
  */
-import type { Context } from '../context.js';
-import { SkillcertError } from '../errors.js';
+import type { Context } from '../core/context.js';
+import { SkillcertError } from '../core/errors.js';
 import type { CertificateRecord, CorrectionChange, PdfDigest, PendingRender, Registry, ReissueKind } from '../registry/index.js';
 import { scrubIds } from '../core/privacy.js';
 

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import yazl from 'yazl';
 import { withTempFile } from '../core/files.js';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { byBytes } from './manifest.js';
 
 /**

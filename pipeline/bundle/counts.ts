@@ -4,7 +4,7 @@
  * (不合格 / 缺考 / 舞弊, seed 004 第二十五条), rejected for bad data, already certified, or a duplicate
  * inside the roster.
  */
-import type { BatchSummary } from '../batch.js';
+import type { BatchSummary } from '../core/summary.js';
 import { rejectedRows } from './model.js';
 
 export const COUNT_COLUMNS = ['合格（发证）', '不合格', '缺考', '舞弊', '数据有误（退回）', '已持证', '名册内重复'] as const;

@@ -10,8 +10,8 @@
  * warning says the date is a weekdays-only estimate and which year's notice to check.
  */
 import chineseDays from 'chinese-days';
-import type { DeadlineWarning } from '../batch.js';
-import type { Profile } from '../profile.js';
+import type { DeadlineWarning } from '../core/summary.js';
+import type { Profile } from '../core/profile.js';
 import { chinaDate, jurisdiction } from './model.js';
 
 /** 第十三条 */

@@ -5,9 +5,9 @@
  */
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { BatchSummary, DeadlineWarning } from '../batch.js';
+import type { BatchSummary, DeadlineWarning } from '../core/summary.js';
 import type { FontSet } from '../fonts/index.js';
-import type { Profile } from '../profile.js';
+import type { Profile } from '../core/profile.js';
 import { writeArchive } from './archive.js';
 import { deadlineWarnings } from './deadlines.js';
 import type { ManifestSigner } from './jws.js';
@@ -108,7 +108,7 @@ export async function writeBatchOutputs(summary: BatchSummary, profile: Profile,
   return { files, ...(zipped ? { archive: zipped.file, archiveSha256: zipped.sha256 } : {}), manifest: written.manifest, report, warnings, timings };
 }
 
-export { safeCell, safeText, isDangerous, NEUTRALISER } from '../cells.js';
+export { safeCell, safeText, isDangerous, NEUTRALISER } from '../core/cells.js';
 export { deadlineWarnings, addWorkingDays, addMonths, workingDay, holidayDataCovers, holidayDataLastYear, UPLOAD_WORKING_DAYS, REFUSAL_MONTHS } from './deadlines.js';
 export { writeCertificateData, writeCountsTable, writeRoster, writeCompetitionSummary, writeSichuanDeclaration, UPLOAD_HEADER, COUNTS_HEADER, ROSTER_HEADER, SICHUAN_HEADER, COMPETITION_SUMMARY_HEADER } from './tables.js';
 export { writeBatchReceipt, writeSignoffSheet, writeFilingReceipt, writeApplicationForm, writeFilingMaterial } from './receipts.js';

@@ -7,7 +7,7 @@
  */
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { buildPath, certFromDer, cn, invalidAt, parseAnchors } from '../pki/chain.js';
 import { pemCertificates } from '../pki/pem.js';
 

@@ -6,8 +6,8 @@
  */
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { hashFile } from '../digest.js';
-import { SkillcertError } from '../errors.js';
+import { hashFile } from '../core/digest.js';
+import { SkillcertError } from '../core/errors.js';
 import { signDetached, type ManifestSigner } from './jws.js';
 import { isTemporary, writeAtomic } from '../core/files.js';
 import { FILES } from './model.js';

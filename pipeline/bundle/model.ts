@@ -3,9 +3,9 @@
  * Kept in one place so that the upload file, the rosters and the receipts can never disagree.
  */
 import { createHash } from 'node:crypto';
-import { EMPTY_JOB, idTypeInfo, levelLabel, type LevelCode } from '../record.js';
-import type { Profile } from '../profile.js';
-import type { BatchSummary, IssuedCertificate } from '../batch.js';
+import { EMPTY_JOB, idTypeInfo, levelLabel, type LevelCode } from '../core/record.js';
+import type { Profile } from '../core/profile.js';
+import type { BatchSummary, IssuedCertificate } from '../core/summary.js';
 
 /** Paths inside the batch folder (forward slashes: they are also the archive's entry names). */
 export const FILES = {

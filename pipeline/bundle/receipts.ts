@@ -1,8 +1,8 @@
 /** Writes the batch's PDF forms into the batch folder (SPEC §7 receipts; seed 000 for competitions). */
 import { join } from 'node:path';
-import type { BatchSummary } from '../batch.js';
+import type { BatchSummary } from '../core/summary.js';
 import type { FontSet } from '../fonts/index.js';
-import type { Profile } from '../profile.js';
+import type { Profile } from '../core/profile.js';
 import { writeAtomic } from '../core/files.js';
 import { FILES } from './model.js';
 import { batchReceiptPdf } from './pdf/batch-receipt.js';

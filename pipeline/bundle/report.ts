@@ -5,8 +5,8 @@
  * messages scrubbed; certificates are named by their number only.
  */
 import { basename, join } from 'node:path';
-import type { BatchSummary, DeadlineWarning } from '../batch.js';
-import type { Profile } from '../profile.js';
+import type { BatchSummary, DeadlineWarning } from '../core/summary.js';
+import type { Profile } from '../core/profile.js';
 import { batchTotals, type BatchTotals, countTable } from './counts.js';
 import { writeAtomic } from '../core/files.js';
 import { FILES, levelText } from './model.js';

@@ -6,8 +6,8 @@
  * Full ID numbers appear in these files only, because they are the filings themselves; never in logs.
  */
 import { join } from 'node:path';
-import type { BatchSummary } from '../batch.js';
-import type { Profile } from '../profile.js';
+import type { BatchSummary } from '../core/summary.js';
+import type { Profile } from '../core/profile.js';
 import { COUNT_COLUMNS, countTable } from './counts.js';
 import {
   chinaDate, FILES, groupIssued, idTypeName, issuedInOrder, issuerName, isCompetition, jobPrinted, jurisdiction,

@@ -5,7 +5,7 @@
  * the end (a reader never sees half a file), and every cell through safeCell (SPEC §3).
  */
 import ExcelJS from 'exceljs';
-import { safeCell } from '../cells.js';
+import { safeCell } from '../core/cells.js';
 import { withTempFile } from '../core/files.js';
 
 export type Cell = string | number | null | undefined;

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from './errors.js';
 
 const TEMP_PREFIX = '.tmp-';
 /** Host names may hold dashes; they are encoded so that the pid after them can be read back. */

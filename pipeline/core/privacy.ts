@@ -4,7 +4,7 @@
  * 申报汇总表). Everywhere else — logs, reports, error messages, receipts, QR payloads — it appears masked, and this
  * file is the one place that decides how.
  */
-import type { Problem } from '../errors.js';
+import type { Problem } from './errors.js';
 
 /**
  * Masks an ID number for logs, reports and QR payloads. An 18-character 居民身份证 keeps its first 4 and last 4

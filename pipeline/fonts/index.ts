@@ -7,8 +7,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import * as fontkit from 'fontkit';
-import { SkillcertError } from '../errors.js';
-import { FONTS_DIR } from '../paths.js';
+import { SkillcertError } from '../core/errors.js';
+import type { RoleReport } from '../core/summary.js';
+import { FONTS_DIR } from '../core/paths.js';
 import config from '../../fonts/fonts.json' with { type: 'json' };
 
 export type Role = 'kai' | 'fangsong' | 'times';
@@ -27,13 +28,7 @@ export interface Face {
   readonly fallback: boolean;
 }
 
-export interface RoleReport {
-  readonly role: Role;
-  readonly reference: string;
-  readonly faces: readonly { file: string; postscriptName: string; fallback: boolean }[];
-  /** true when the first face of the chain is not a licensed reference font. */
-  readonly fallback: boolean;
-}
+export type { RoleReport } from '../core/summary.js';
 
 /** A run of text drawn with one face. */
 export interface Run {

@@ -13,7 +13,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { DEFAULT_STALL_MS, stalled, watchedChunks } from './io.js';
 import type { SourceRow } from './source.js';
 import type { CsvEncoding, RawCell } from './types.js';

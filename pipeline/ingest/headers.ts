@@ -3,7 +3,7 @@
  * title rows and a header block above it, see the Sichuan 申报汇总表 in seed 001) and reading that
  * header block as metadata.
  */
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import type { ColumnInfo, Field } from './types.js';
 
 /**

@@ -4,7 +4,7 @@
  * with status 13 and nothing said (seen with exceljs on 1 in 7 byte-damaged copies of a roster).
  */
 import type { Readable } from 'node:stream';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 
 /** How long a read may make no progress before it fails (ms). */
 export const DEFAULT_STALL_MS = 30_000;

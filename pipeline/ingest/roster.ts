@@ -8,7 +8,7 @@
  * roster stops and asks which — reading one of two rosters by guess would issue the wrong certificates.
  */
 import { basename, extname } from 'node:path';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { cellText, isBlank } from './cells.js';
 import { openCsv } from './csv.js';
 import { HEADER_ANCHORS, headerKey, parseHeaderBlock, recogniseHeader, type HeaderMatch } from './headers.js';

@@ -26,7 +26,7 @@
  */
 import { open } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { isoDateCell, numberText, serialDateCell, withFormula } from './cells.js';
 import { columnLetter } from './headers.js';
 import { DEFAULT_STALL_MS } from './io.js';

@@ -7,7 +7,7 @@
  */
 import { TextDecoder } from 'node:util';
 import { SaxesParser } from 'saxes';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 
 /** Far deeper than any SpreadsheetML part (a rich-text run in a shared string is 4 deep). */
 const MAX_DEPTH = 256;

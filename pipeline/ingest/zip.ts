@@ -8,7 +8,7 @@ import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { deadline, stalled, watchedChunks } from './io.js';
 
 export interface ZipLimits {

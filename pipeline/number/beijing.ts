@@ -14,7 +14,7 @@
  * Codes, names and ranges are read from beijing.json; positions 1-13 come from the profile (assigned by the
  * bureau), 14-22 from the run (assigned by the organisation, 表 1 来源).
  */
-import type { LevelCode } from '../record.js';
+import type { LevelCode } from '../core/record.js';
 import data from './beijing.json' with { type: 'json' };
 import { makeRule } from './rule.js';
 import { checkCategory, checkDigits, checkLevel, checkSerial, fail, field, isCategory, isLevel, show, span, type Span, where, yearFromCode } from './shape.js';

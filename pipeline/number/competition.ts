@@ -22,7 +22,7 @@
  * them from the profile (category, orgCode) like any organisation's, and say so in the report. Serials run per
  * issuer, year and level as in the general rule; 一证一编码 (六(二)) holds either way.
  */
-import type { LevelCode } from '../record.js';
+import type { LevelCode } from '../core/record.js';
 import data from './competition.json' with { type: 'json' };
 import { makeRule } from './rule.js';
 import { checkCategory, checkDigits, checkLevel, checkSerial, fail, field, isCategory, isLevel, show, span, type Span, where, yearFromCode } from './shape.js';

@@ -7,9 +7,9 @@
  * A third jurisdiction is one more module (its JSON data + a `makeRule` description) and one more entry in RULES
  * (plus its `numbering` variant in the profile schema).
  */
-import { SkillcertError } from '../errors.js';
-import type { Profile } from '../profile.js';
-import type { LevelCode } from '../record.js';
+import { SkillcertError } from '../core/errors.js';
+import type { Profile } from '../core/profile.js';
+import type { LevelCode } from '../core/record.js';
 import { beijing, type BeijingParts } from './beijing.js';
 import { competition, type CompetitionParts } from './competition.js';
 import type { NumberingIssuer, NumberingRule, Validation } from './types.js';

@@ -3,8 +3,8 @@
  * NumberingRule, so that encode, decode, validate, prefix and withSerial behave the same for every rule and
  * a jurisdiction module only says what is particular to it.
  */
-import { SkillcertError } from '../errors.js';
-import type { LevelCode } from '../record.js';
+import { SkillcertError } from '../core/errors.js';
+import type { LevelCode } from '../core/record.js';
 import { appendSerial, checkLength, compose, type Span, yearCode } from './shape.js';
 import type { BaseParts, NumberingIssuer, NumberingRule, Validation } from './types.js';
 

@@ -2,8 +2,8 @@
  * Position-by-position checks shared by the numbering rules. Every check names the first wrong position
  * (1-based, as the notices count) and says in plain words what belongs there.
  */
-import { SkillcertError } from '../errors.js';
-import type { LevelCode } from '../record.js';
+import { SkillcertError } from '../core/errors.js';
+import type { LevelCode } from '../core/record.js';
 import type { Category, Failure } from './types.js';
 
 /** First and last position of a field, 1-based and inclusive, as in 表 1. */

@@ -2,8 +2,8 @@
  * What every numbering rule (证书编号 rule of one jurisdiction) provides. A rule is data (its JSON file)
  * plus one small module; `index.ts` registers the modules, so a third jurisdiction is one more file.
  */
-import type { LevelCode } from '../record.js';
-import type { Profile } from '../profile.js';
+import type { LevelCode } from '../core/record.js';
+import type { Profile } from '../core/profile.js';
 
 /** Position 1, 表 2 of the Beijing rule and of the national rule it follows: Y employer, S social organisation. */
 export type Category = 'Y' | 'S';

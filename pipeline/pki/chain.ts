@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { OID } from './asn1.js';
 import { isoTime } from '../core/time.js';
 import { pemCertificates } from './pem.js';

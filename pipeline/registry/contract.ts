@@ -4,9 +4,9 @@
  * postgres.ts) import this file, never index.ts, which only picks a back end: so there is no import circle.
  */
 import { createHash } from 'node:crypto';
-import { SkillcertError } from '../errors.js';
-import type { Profile } from '../profile.js';
-import { EMPTY_JOB, ID_TYPES, type IdTypeCode, type LevelCode } from '../record.js';
+import { SkillcertError } from '../core/errors.js';
+import type { Profile } from '../core/profile.js';
+import { EMPTY_JOB, ID_TYPES, type IdTypeCode, type LevelCode } from '../core/record.js';
 import type { AuditCheckOptions, AuditEntry, AuditFilter, AuditVerification } from './audit.js';
 import { maskId } from '../core/privacy.js';
 

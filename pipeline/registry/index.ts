@@ -16,7 +16,7 @@
  * PendingRender for the correct → render → sign → recordDigest hand-over, and pipeline/after/ for helpers on top.
  */
 import { join, resolve } from 'node:path';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { type OpenOptions, type Registry, registryUrlTarget } from './contract.js';
 
 export * from './contract.js';

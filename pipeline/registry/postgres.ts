@@ -16,7 +16,7 @@
  * every user of the machine). The password comes from PGPASSWORD or ~/.pgpass, as for psql.
  */
 import pg from 'pg';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { registryUrlTarget, type OpenOptions } from './contract.js';
 import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';

@@ -15,9 +15,9 @@
  * - Statements are written once with $1, $2 … placeholders and SQL both databases read (IS DISTINCT FROM, CAST for
  *   the type of an optional parameter, qualified columns in ON CONFLICT … DO UPDATE).
  */
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { ruleFor } from '../number/index.js';
-import type { IdTypeCode, LevelCode } from '../record.js';
+import type { IdTypeCode, LevelCode } from '../core/record.js';
 import {
   AUDIT_ACTIONS,
   ChainChecker,

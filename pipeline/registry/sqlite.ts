@@ -12,7 +12,7 @@
  *   the audit's AUTOINCREMENT makes sqlite_sequence remember the highest seq ever written.
  */
 import Database from 'better-sqlite3';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import type { OpenOptions } from './contract.js';
 import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { writeAtomic } from '../core/files.js';
-import { SkillcertError } from '../errors.js';
-import { FONTS_DIR } from '../paths.js';
+import { SkillcertError } from '../core/errors.js';
+import { FONTS_DIR } from '../core/paths.js';
 
 export const CHROMIUM = process.env.SKILLCERT_CHROMIUM ?? '/usr/bin/chromium';
 

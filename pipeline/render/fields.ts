@@ -1,7 +1,7 @@
 /** The printed form of a record's fill-in fields (第八条, 第九条). */
-import { dateEn, dateZh, EMPTY_JOB, idTypeInfo, levelLabel, type Numbered, type PrintedFields } from '../record.js';
+import { dateEn, dateZh, EMPTY_JOB, idTypeInfo, levelLabel, type Numbered, type PrintedFields } from '../core/record.js';
 
-export { dateEn, dateZh } from '../record.js';
+export { dateEn, dateZh } from '../core/record.js';
 
 export interface Reissue { readonly kind: 'lost' | 'damaged'; readonly date: string }
 

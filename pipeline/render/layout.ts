@@ -3,7 +3,7 @@
  * Chromium (template layer) and pdf-lib (overlay layer) then draw exactly these runs at exactly these origins,
  * so the tests can measure the PDF against the sheet.
  */
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { type Face, type FontSet, isCjk, uncoveredError, widthMm } from '../fonts/index.js';
 import { MM_PER_PT, type TextElement, type TextRole } from './sheet.js';
 

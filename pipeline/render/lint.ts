@@ -1,5 +1,5 @@
 /** 第七条（一）: words that must not appear anywhere on the certificate. */
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import data from '../data/forbidden-words.json' with { type: 'json' };
 
 export const FORBIDDEN_WORDS: readonly string[] = data.words;

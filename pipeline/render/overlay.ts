@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { JpegEmbedder, PDFDict, PDFHexString, PDFName, type PDFOperator, PDFRawStream, type PDFRef, PDFString } from 'pdf-lib';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import type { Face, FontSet } from '../fonts/index.js';
-import { PdfBase, PdfUpdate } from '../pdf-update.js';
-import type { PrintedFields } from '../record.js';
+import { PdfBase, PdfUpdate } from '../pdf/update.js';
+import type { PrintedFields } from '../core/record.js';
 import { EmbeddedFont } from './embed-font.js';
 import { assertCovered, layoutText, type PlacedText } from './layout.js';
 import { assertNoForbiddenWords } from './lint.js';

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { concatTransformationMatrix, drawObject, type PDFDocument, PDFName, type PDFPage, popGraphicsState, pushGraphicsState, setFillingRgbColor, setGraphicsState } from 'pdf-lib';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 
 export interface Stencil {
   /** Packed 1-bit rows, MSB first, 1 = ink. */

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SkillcertError } from '../errors.js';
-import { STYLES_DIR } from '../paths.js';
+import { SkillcertError } from '../core/errors.js';
+import { STYLES_DIR } from '../core/paths.js';
 
 export const TextRole = z.enum(['kai', 'fangsong', 'times', 'mixed']);
 export type TextRole = z.infer<typeof TextRole>;

@@ -6,7 +6,7 @@ import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'no
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as pkijs from 'pkijs';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { readPkcs12, Pkcs12Error } from './pkcs12.js';
 
 export interface LoadedSigner {

@@ -24,7 +24,7 @@ import {
   popGraphicsState,
   pushGraphicsState,
 } from 'pdf-lib';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 
 /** [x1, y1, x2, y2] in PDF points from the page's bottom-left corner. */
 export type Rect = readonly [number, number, number, number];

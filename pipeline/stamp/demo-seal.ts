@@ -11,7 +11,7 @@
  */
 import sharp from 'sharp';
 import forbiddenWords from '../data/forbidden-words.json' with { type: 'json' };
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { type Face, type FontSetOptions, resolveChain, uncoveredError } from '../fonts/index.js';
 
 export interface DemoSealOptions {

@@ -7,7 +7,7 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, win32 } from 'node:path';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import type { Problem } from '../errors.js';
+import type { Problem } from '../core/errors.js';
 
 // Every photo is read once: libvips's operation cache (up to 50 MB by default) would only hold decoded photos
 // nobody asks for again.

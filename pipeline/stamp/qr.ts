@@ -20,7 +20,7 @@ import { createHash, createPublicKey, constants, sign as cryptoSign, verify as c
 import { decode as cborDecode, encode as cborEncode, Tag } from 'cbor2';
 import QRCode from 'qrcode';
 import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
-import type { LevelCode } from '../record.js';
+import type { LevelCode } from '../core/record.js';
 import { decodeBase45, encodeBase45 } from './base45.js';
 import type { Check } from '../core/check.js';
 import { maskId } from '../core/privacy.js';

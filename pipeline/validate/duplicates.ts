@@ -5,7 +5,7 @@
  * the ID number itself), mapped to the row that first had it.
  */
 import { createHash } from 'node:crypto';
-import type { IdTypeCode, LevelCode } from '../record.js';
+import type { IdTypeCode, LevelCode } from '../core/record.js';
 
 export interface QualificationKey {
   readonly idType: IdTypeCode;

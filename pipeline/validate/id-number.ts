@@ -8,7 +8,7 @@
  * An ID that Excel stored as a number has lost digits (Excel keeps 15 significant digits) and is
  * rejected as precision-lost — never "fixed": the lost digits cannot be known.
  */
-import type { IdTypeCode } from '../record.js';
+import type { IdTypeCode } from '../core/record.js';
 import type { RawCell } from '../ingest/types.js';
 import provinces from './data/provinces.json' with { type: 'json' };
 import { isRealDate } from './dates.js';

@@ -4,7 +4,7 @@
  * An empty type is taken as 201 only when the number has the shape of a mainland 居民身份证
  * (18 characters, first digit 1-6); anything else would be a guess.
  */
-import { ID_TYPES, type IdTypeCode } from '../record.js';
+import { ID_TYPES, type IdTypeCode } from '../core/record.js';
 import type { RawCell } from '../ingest/types.js';
 import type { RowIssues } from './issues.js';
 import { compareKey, halfWidthAlnum, trimAll } from './text.js';

@@ -2,7 +2,7 @@
 export { validateRoster, summarise, type RosterSummary, type RosterValidation, type ValidateRosterOptions } from './roster.js';
 export { RowValidator, requireColumns, type RowOutcome, type Skipped, type ValidateOptions } from './row.js';
 export { writeRejectsWorkbook, REJECTS_HEADER, NOTES_HEADER, type RejectsWorkbookOptions } from './rejects-workbook.js';
-export { safeText as safeCell } from '../cells.js';
+export { safeText as safeCell } from '../core/cells.js';
 export { RULES, RowIssues, type Note, type RuleId } from './issues.js';
 export { gb11643CheckDigit, hasValidCheckDigit } from '../core/gb11643.js';
 export { validateIdNumber, OTHER_ID_FORMATS } from './id-number.js';

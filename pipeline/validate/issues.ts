@@ -2,7 +2,7 @@
  * Errors as values: every rule reports into a RowIssues (problems that reject the row, and notes for
  * safe corrections that were applied), never throws for a bad row.
  */
-import { type Problem } from '../errors.js';
+import { type Problem } from '../core/errors.js';
 import { scrubIds } from '../core/privacy.js';
 
 /** A safe correction that was applied (trim, full-width → half-width, 2026/11/20 → 2026-11-20 …). */

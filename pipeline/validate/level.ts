@@ -3,7 +3,7 @@
  * or both in any of the usual spellings: 三级/高级工, 三级（高级工）, 三级 高级工, 三级高级工.
  * A grade and a title that disagree (三级/技师) are not resolved: either could be the mistake.
  */
-import { LEVELS, levelLabel, type LevelCode } from '../record.js';
+import { LEVELS, levelLabel, type LevelCode } from '../core/record.js';
 import type { RowIssues } from './issues.js';
 import { compareKey } from './text.js';
 

@@ -6,9 +6,9 @@
  */
 import ExcelJS from 'exceljs';
 import { withTempFile } from '../core/files.js';
-import type { Problem } from '../errors.js';
+import type { Problem } from '../core/errors.js';
 import type { Note } from './issues.js';
-import { safeText as safeCell } from '../cells.js';
+import { safeText as safeCell } from '../core/cells.js';
 
 export interface RejectsWorkbookOptions {
   /** Safe corrections to list on a second sheet (自动更正). */

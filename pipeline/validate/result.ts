@@ -3,7 +3,7 @@
  * three are counted in the report, not rejected. Competition rosters carry 奖牌类别/名次 instead:
  * a row with an award is a winner and is treated as 合格 (seed 000, seed 001).
  */
-import type { Result } from '../record.js';
+import type { Result } from '../core/record.js';
 import type { RawCell } from '../ingest/types.js';
 import type { RowIssues } from './issues.js';
 import { compareKey, trimAll } from './text.js';

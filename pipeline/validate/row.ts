@@ -3,9 +3,9 @@
  * 舞弊: counted, not errors). Every rule runs, so the user sees every problem of a row at once.
  */
 import { basename } from 'node:path';
-import { SkillcertError, type Problem } from '../errors.js';
+import { SkillcertError, type Problem } from '../core/errors.js';
 import { FIELD_LABELS, FORMULA_WITHOUT_RESULT, fieldLabel, type Field, type HeaderInfo, type RawCell, type RawRow } from '../ingest/types.js';
-import type { LevelCode, Result, Row } from '../record.js';
+import type { LevelCode, Result, Row } from '../core/record.js';
 import { validateDate } from './dates.js';
 import { DuplicateTracker } from './duplicates.js';
 import { checkCoverage, type Uncovered } from './fonts.js';

@@ -4,8 +4,8 @@
  * the registered spelling is what goes on the certificate, and a different spelling is noted.
  */
 import type { z } from 'zod';
-import { levelLabel, type LevelCode } from '../record.js';
-import type { ScopeEntry } from '../profile.js';
+import { levelLabel, type LevelCode } from '../core/record.js';
+import type { ScopeEntry } from '../core/profile.js';
 import type { RowIssues } from './issues.js';
 import { compareKey } from './text.js';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { validateAny } from '../number/index.js';
-import { dateZh, EMPTY_JOB, levelLabel } from '../record.js';
+import { dateZh, EMPTY_JOB, levelLabel } from '../core/record.js';
 import { openRegistry, type Registry, type StatusReport } from '../registry/index.js';
 import { fail, pass, unknown, type Check } from '../core/check.js';
 import { pdfSignerCertificate, verifyPdfSignature } from './pdf-signature.js';

@@ -3,7 +3,7 @@
  * The codec itself (parse, signature) is in pipeline/stamp/qr.ts, shared with the signing side.
  */
 import { execFile } from 'node:child_process';
-import { SkillcertError } from '../errors.js';
+import { SkillcertError } from '../core/errors.js';
 import { keysFromCertificates, verifyQrText, type KeyForKid, type QrPayload } from '../stamp/qr.js';
 import type { Check } from '../core/check.js';
 

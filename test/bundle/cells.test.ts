@@ -1,7 +1,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { isDangerous, NEUTRALISER, safeCell } from '../../pipeline/cells.js';
+import { isDangerous, NEUTRALISER, safeCell } from '../../pipeline/core/cells.js';
 import { writeWorkbook } from '../../pipeline/bundle/xlsx.js';
 import { cleanup, HOSTILE, NOW, readSheet, sheetXml, tmp } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { BatchSummary, IssuedCertificate } from '../../pipeline/batch.js';
+import type { BatchSummary, IssuedCertificate } from '../../pipeline/core/summary.js';
 import { receiptNumber } from '../../pipeline/bundle/model.js';
 import { COUNTERFOILS, COPIES } from '../../pipeline/bundle/pdf/competition.js';
 import { writeApplicationForm, writeBatchReceipt, writeFilingMaterial, writeFilingReceipt, writeSignoffSheet } from '../../pipeline/bundle/receipts.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTemporary, removeStaleTemporaries, tempPath, withTempFile, writeAtomic } from '../../pipeline/core/files.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'skillcert-files-'));
 

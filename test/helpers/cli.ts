@@ -1,5 +1,5 @@
 /**
- * Helpers for the tests that drive the built command (`node dist/pipeline/cli.js`) as an operator would:
+ * Helpers for the tests that drive the built command (`node dist/pipeline/cli/cli.js`) as an operator would:
  * run it and collect its exit code and output, build small result rosters with valid GB 11643 numbers,
  * find a run's batch folder, and read its outputs back with independent readers (exceljs, pdftotext,
  * better-sqlite3 opened read-only, sha256 of the bytes).
@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
-import { ROOT } from '../../pipeline/paths.js';
+import { ROOT } from '../../pipeline/core/paths.js';
 import { personId } from './roster-fixtures.js';
 import { excelDate, writeWorkbook, type CellInput } from './roster-workbook.js';
 import type { TestFn } from 'ava';
@@ -23,7 +23,7 @@ import { removeTempDirs, tempDir as makeTempDir } from './temp.js';
 
 const pexec = promisify(execFile);
 
-export const CLI = join(ROOT, 'dist', 'pipeline', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'cli.js');
 export const PROFILES = join(ROOT, 'fixtures', 'profiles');
 export const ROSTERS = join(ROOT, 'fixtures', 'rosters');
 export const PHOTOS = join(ROSTERS, 'photos');

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Registry, RegistryIssuer } from '../../pipeline/registry/index.js';
-import type { LevelCode } from '../../pipeline/record.js';
+import type { LevelCode } from '../../pipeline/core/record.js';
 import { HAIDIAN } from './registry-fixtures.js';
 import { gb11643CheckDigit } from '../../pipeline/core/gb11643.js';
 

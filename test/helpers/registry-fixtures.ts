@@ -4,7 +4,7 @@
  * numbers are passport-style (227 中国护照) and fictitious.
  */
 import type { IssueRequest, RegistryIssuer } from '../../pipeline/registry/index.js';
-import type { LevelCode } from '../../pipeline/record.js';
+import type { LevelCode } from '../../pipeline/core/record.js';
 
 /** 示例 2 of the Beijing rule: S 0000 1108 2003 (海淀, a 辖区用人单位). */
 export const HAIDIAN: RegistryIssuer = {

@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { LevelCode } from '../../pipeline/record.js';
+import type { LevelCode } from '../../pipeline/core/record.js';
 import { excelDate, writeCsv, writeWorkbook, type CellInput } from './roster-workbook.js';
 import { gb11643CheckDigit } from '../../pipeline/core/gb11643.js';
 

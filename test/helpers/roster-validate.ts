@@ -1,7 +1,7 @@
 /** Small builders for validation tests: a header, raw rows, a fake font-coverage check, a scope. */
 import { FIELD_LABELS, type Field, type HeaderInfo, type RawCell, type RawRow } from '../../pipeline/ingest/types.js';
 import type { FontRole, Uncovered } from '../../pipeline/validate/fonts.js';
-import type { LevelCode } from '../../pipeline/record.js';
+import type { LevelCode } from '../../pipeline/core/record.js';
 
 export function text(s: string): RawCell {
   return { kind: 'text', text: s };

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRef, rgb } from 'pdf-lib';
-import { STYLES_DIR } from '../../pipeline/paths.js';
+import { STYLES_DIR } from '../../pipeline/core/paths.js';
 import { type LoadedSigner, signPdf } from '../../pipeline/sign/index.js';
 import QRCode from 'qrcode';
 import { stext } from './pdf.js';

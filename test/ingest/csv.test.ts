@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CsvParser } from '../../pipeline/ingest/csv.js';
 import { openRoster } from '../../pipeline/ingest/roster.js';
 import type { RawRow } from '../../pipeline/ingest/types.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { tempDir, writeCsv } from '../helpers/roster-workbook.js';
 import { encodeGbk } from '../helpers/ingest-gbk.js';
 

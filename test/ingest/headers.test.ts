@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Field } from '../../pipeline/ingest/types.js';
 import { columnLetter, matchHeader, parseHeaderBlock, recogniseHeader } from '../../pipeline/ingest/headers.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 
 test('Chinese headers and English aliases are matched ignoring case, spaces, widths and required markers', (t) => {
   const cases: [string, Field][] = [

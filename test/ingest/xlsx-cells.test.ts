@@ -7,7 +7,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { openRoster } from '../../pipeline/ingest/roster.js';
 import type { RawRow } from '../../pipeline/ingest/types.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { tempDir } from '../helpers/roster-workbook.js';
 import { inlineRow, writeBook, type BookSpec, type SheetSpec } from '../helpers/ingest-zip.js';
 

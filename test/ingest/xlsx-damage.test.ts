@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yauzl from 'yauzl';
 import { openRoster } from '../../pipeline/ingest/roster.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { tempDir } from '../helpers/roster-workbook.js';
 import { flipBytes, prng } from '../helpers/ingest-zip.js';
 

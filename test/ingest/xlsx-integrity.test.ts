@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openRoster } from '../../pipeline/ingest/roster.js';
 import type { RawRow } from '../../pipeline/ingest/types.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { tempDir, writeWorkbook } from '../helpers/roster-workbook.js';
 import { bookParts, inlineRow, offsetOf, patchCentralEntry, prng, readZip, rezip, writeZip } from '../helpers/ingest-zip.js';
 

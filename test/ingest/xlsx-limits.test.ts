@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { openRoster, type OpenRosterOptions } from '../../pipeline/ingest/roster.js';
 import type { RawRow } from '../../pipeline/ingest/types.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { tempDir } from '../helpers/roster-workbook.js';
 import { bookParts, inlineRow, sheetXml, writeBook, writeZip, type Part } from '../helpers/ingest-zip.js';
 

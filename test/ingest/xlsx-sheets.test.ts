@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openRoster, type OpenRosterOptions } from '../../pipeline/ingest/roster.js';
 import type { RawRow } from '../../pipeline/ingest/types.js';
 import { validateRoster } from '../../pipeline/validate/roster.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { tempDir, writeWorkbook } from '../helpers/roster-workbook.js';
 import { fakeUncovered, TEST_SCOPE } from '../helpers/roster-validate.js';
 import { inlineRow, readZip, rezip, workbookFirst, workbookLast, writeBook } from '../helpers/ingest-zip.js';

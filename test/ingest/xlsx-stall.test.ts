@@ -10,7 +10,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { openRoster } from '../../pipeline/ingest/roster.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { tempDir, writeWorkbook } from '../helpers/roster-workbook.js';
 import { fdsClosed, fdsOn, rezip } from '../helpers/ingest-zip.js';
 import { readFile, writeFile } from 'node:fs/promises';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { openRoster } from '../../pipeline/ingest/roster.js';
 import type { RawRow } from '../../pipeline/ingest/types.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { excelDate, tempDir, writeWorkbook, type CellInput } from '../helpers/roster-workbook.js';
 import { buildSichuanCompetitionRoster } from '../helpers/roster-fixtures.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { beijing, BEIJING_DISTRICTS, BEIJING_EXAMPLES, BEIJING_ORG_SERIAL_RANGES, prefixFor, type BeijingParts } from '../../pipeline/number/index.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 
 const EXAMPLE_1 = 'Y000111020001225000001';
 const EXAMPLE_2 = 'S000011082003225000001';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { beijing, competition, detectRule, RULES, ruleById, ruleFor, validateAny } from '../../pipeline/number/index.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 
 test('both jurisdictions are registered and found by id and by profile', (t) => {
   t.deepEqual(RULES.map((r) => r.id), ['beijing', 'competition']);

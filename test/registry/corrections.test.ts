@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { maskId } from '../../pipeline/core/privacy.js';
 import { openRegistry, type Registry } from '../../pipeline/registry/index.js';
 import { openSqliteRegistry } from '../../pipeline/registry/sqlite.js';

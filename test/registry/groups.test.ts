@@ -5,7 +5,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { openRegistry } from '../../pipeline/registry/index.js';
 import { openSqliteRegistry } from '../../pipeline/registry/sqlite.js';
 import { AT, personRequest } from '../helpers/registry-fixtures.js';

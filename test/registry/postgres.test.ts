@@ -7,7 +7,7 @@
  * credentials kept off the command line.
  */
 import test from 'ava';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { competition } from '../../pipeline/number/index.js';
 import { openRegistry, type Registry, type RegistryIssuer } from '../../pipeline/registry/index.js';
 import { openPostgresRegistry, PG_MIGRATIONS, REGISTRY_LOCK } from '../../pipeline/registry/postgres.js';

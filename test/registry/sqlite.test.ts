@@ -2,7 +2,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { competition } from '../../pipeline/number/index.js';
 import { openRegistry, personKey, type RegistryIssuer } from '../../pipeline/registry/index.js';
 import { MIGRATIONS, openSqliteRegistry, SCHEMA_VERSION } from '../../pipeline/registry/sqlite.js';

@@ -9,14 +9,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { lockBatch } from '../../pipeline/batch-lock.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { lockBatch } from '../../pipeline/batch/lock.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { batchDir, certificateFiles, PHOTOS, profile, requireBuiltCli, show, skillcert, spawnSkillcert, validPeople, writeRoster } from '../helpers/cli.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 
 test.after.always(removeTempDirs);
 
-const LOCK = fileURLToPath(new URL('../../pipeline/batch-lock.ts', import.meta.url));
+const LOCK = fileURLToPath(new URL('../../pipeline/batch/lock.ts', import.meta.url));
 
 test('a second holder of the same batch is refused with the first one\'s process, and the batch is free once it is released', (t) => {
   const out = tempDir('skillcert-lock-');

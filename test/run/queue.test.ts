@@ -14,8 +14,8 @@ import {
   batchDir, cliTestServer, certificateFiles, cliEnv, GENERATED, outcome, PHOTOS, profile, rowNoOf, sha256File, show, skillcert, spawnSkillcert,
   tempDir, validPeople, writeRoster, type CliResult,
 } from '../helpers/cli.js';
-import { loadProfile } from '../../pipeline/profile.js';
-import { batchIdFor } from '../../pipeline/run.js';
+import { loadProfile } from '../../pipeline/core/profile.js';
+import { batchIdFor } from '../../pipeline/batch/run.js';
 
 const PROFILE = profile('haidian-qihang');
 const server = cliTestServer(test);

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../pipeline/paths.js';
+import { ROOT } from '../../pipeline/core/paths.js';
 import { loadSigner, type LoadedSigner } from '../../pipeline/sign/identity.js';
 
 export const GENERATED = join(ROOT, 'fixtures', 'signer', 'generated');

@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../pipeline/paths.js';
+import { ROOT } from '../../pipeline/core/paths.js';
 import { ensureIdentity, GENERATED, pem } from './_identity.js';
 
 const x509 = (name: Parameters<typeof pem>[0]) => new X509Certificate(pem(name));

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber } from 'pdf-lib';
-import { PdfBase, PdfUpdate } from '../../pipeline/pdf-update.js';
+import { PdfBase, PdfUpdate } from '../../pipeline/pdf/update.js';
 import { placeholderLength, signUpdate } from '../../pipeline/sign/index.js';
 import { verifyPdfSignature } from '../../pipeline/verify/index.js';
 import { pem, testSigner } from './_identity.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber } from 'pdf-lib';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { derElementLength, OID } from '../../pipeline/pki/asn1.js';
 import { loadSigner, placeholderLength, readPassword, signPdf } from '../../pipeline/sign/index.js';
 import { parseCms } from '../../pipeline/verify/cms.js';

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES_DIR } from '../../pipeline/paths.js';
+import { FIXTURES_DIR } from '../../pipeline/core/paths.js';
 import { makePhoto, portrait, type PhotoKind } from './_photos.js';
 
 const dir = join(FIXTURES_DIR, 'photos');

@@ -193,7 +193,7 @@ test('cover crops the square from the top; an output below 300 dpi is refused as
 });
 
 test('the photos in fixtures/photos get the outcome their README states', async (t) => {
-  const { FIXTURES_DIR } = await import('../../pipeline/paths.js');
+  const { FIXTURES_DIR } = await import('../../pipeline/core/paths.js');
   const dir = join(FIXTURES_DIR, 'photos');
   const expected: Record<string, string> = {
     'demo-1.jpg': 'ok',

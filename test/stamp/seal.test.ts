@@ -1,6 +1,6 @@
 import test from 'ava';
 import sharp from 'sharp';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import { demoSealFace, demoSealSvg, makeDemoSeal } from '../../pipeline/stamp/demo-seal.js';
 
 const NAME = '北京海淀演示技能评价中心';

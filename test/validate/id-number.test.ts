@@ -2,7 +2,7 @@ import test from 'ava';
 import { gb11643CheckDigit, hasValidCheckDigit } from '../../pipeline/core/gb11643.js';
 import { validateIdNumber } from '../../pipeline/validate/id-number.js';
 import { RowIssues } from '../../pipeline/validate/issues.js';
-import type { IdTypeCode } from '../../pipeline/record.js';
+import type { IdTypeCode } from '../../pipeline/core/record.js';
 import type { RawCell } from '../../pipeline/ingest/types.js';
 import { residentId, withWrongCheckDigit } from '../helpers/roster-fixtures.js';
 import { num, text, TODAY } from '../helpers/roster-validate.js';

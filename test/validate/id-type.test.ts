@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parseIdType, validateIdType } from '../../pipeline/validate/id-type.js';
 import { RowIssues } from '../../pipeline/validate/issues.js';
-import { ID_TYPES } from '../../pipeline/record.js';
+import { ID_TYPES } from '../../pipeline/core/record.js';
 import { text } from '../helpers/roster-validate.js';
 
 test('every code and every name of seed 002 is accepted', (t) => {

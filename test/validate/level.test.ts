@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { LevelCode } from '../../pipeline/record.js';
+import type { LevelCode } from '../../pipeline/core/record.js';
 import { parseLevel, validateLevel } from '../../pipeline/validate/level.js';
 import { RowIssues } from '../../pipeline/validate/issues.js';
 

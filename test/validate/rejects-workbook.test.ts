@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { writeRejectsWorkbook, REJECTS_HEADER } from '../../pipeline/validate/rejects-workbook.js';
-import { SkillcertError, type Problem } from '../../pipeline/errors.js';
+import { SkillcertError, type Problem } from '../../pipeline/core/errors.js';
 import { maskId } from '../../pipeline/core/privacy.js';
 import { tempDir } from '../helpers/roster-workbook.js';
 

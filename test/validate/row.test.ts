@@ -1,7 +1,7 @@
 import test from 'ava';
 import { RowValidator, type RowOutcome } from '../../pipeline/validate/row.js';
 import { DuplicateTracker, qualificationHash } from '../../pipeline/validate/duplicates.js';
-import { SkillcertError } from '../../pipeline/errors.js';
+import { SkillcertError } from '../../pipeline/core/errors.js';
 import type { Field, RawCell } from '../../pipeline/ingest/types.js';
 import { personId, residentId } from '../helpers/roster-fixtures.js';
 import { ALL_FIELDS, fakeUncovered, header, raw, TEST_SCOPE, TODAY } from '../helpers/roster-validate.js';

@@ -2,7 +2,7 @@ import test from 'ava';
 import { ScopeIndex } from '../../pipeline/validate/scope.js';
 import { RowIssues } from '../../pipeline/validate/issues.js';
 import { RowValidator } from '../../pipeline/validate/row.js';
-import type { LevelCode } from '../../pipeline/record.js';
+import type { LevelCode } from '../../pipeline/core/record.js';
 import { residentId } from '../helpers/roster-fixtures.js';
 import { fakeUncovered, header, raw, TEST_SCOPE, TODAY } from '../helpers/roster-validate.js';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { FIXTURES_DIR } from '../../pipeline/paths.js';
+import { FIXTURES_DIR } from '../../pipeline/core/paths.js';
 import { signPdf } from '../../pipeline/sign/index.js';
 import { buildQrText, drawQr, makeDemoSeal, preparePhoto, type QrInput } from '../../pipeline/stamp/index.js';
 import { allPassed, decodeQrFromPng, keysFromCertificates, verifyPdfSignature, verifyQrCode } from '../../pipeline/verify/index.js';

@@ -3,9 +3,9 @@
  * ID numbers are masked (第十九条): the receipt circulates more widely than the filings.
  */
 import { basename } from 'node:path';
-import type { BatchSummary } from '../../batch.js';
+import type { BatchSummary } from '../../core/summary.js';
 import type { FontSet } from '../../fonts/index.js';
-import type { Profile } from '../../profile.js';
+import type { Profile } from '../../core/profile.js';
 import { batchTotals } from '../counts.js';
 import { chinaDate, dateSpan, issueDates, issuedInOrder, levelText, occupationWithJob, rejectedRows, zhDate } from '../model.js';
 import { PdfKit } from './kit.js';

@@ -4,9 +4,9 @@
  * 北京市职业技能竞赛取证申请表 in two copies (一式二份). Both come pre-filled from the batch; the
  * centre's seal, signatures and dates stay blank lines to be completed by hand.
  */
-import type { BatchSummary } from '../../batch.js';
+import type { BatchSummary } from '../../core/summary.js';
 import type { FontSet } from '../../fonts/index.js';
-import type { Profile } from '../../profile.js';
+import type { Profile } from '../../core/profile.js';
 import { chinaDate, competitionYear, dateSpan, groupIssued, issueDates, jobPrinted, levelText, occupationWithJob, receiptNumber, zhDate } from '../model.js';
 import { BOTTOM, CONTENT_W, continuation, MARGIN, title } from './forms.js';
 import { A4, LABEL, PdfKit, VALUE } from './kit.js';

@@ -7,9 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { PDFImage, PDFPage } from 'pdf-lib';
-import { SkillcertError } from '../../errors.js';
+import { SkillcertError } from '../../core/errors.js';
 import type { FontSet } from '../../fonts/index.js';
-import { type Profile, profilePath } from '../../profile.js';
+import { type Profile, profilePath } from '../../core/profile.js';
 import { loadSheet } from '../../render/sheet.js';
 import { chinaDate, filingNumber, issuerName, jobPrinted, levelText, zhDate } from '../model.js';
 import { BOTTOM, CONTENT_W, continuation, MARGIN, title } from './forms.js';

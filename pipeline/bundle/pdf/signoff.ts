@@ -3,9 +3,9 @@
  * (or the collecting unit's) signature and the date, paginated; the certificate number identifies the
  * line, so no ID number is needed on a sheet that passes from hand to hand (第十九条).
  */
-import type { BatchSummary } from '../../batch.js';
+import type { BatchSummary } from '../../core/summary.js';
 import type { FontSet } from '../../fonts/index.js';
-import type { Profile } from '../../profile.js';
+import type { Profile } from '../../core/profile.js';
 import { chinaDate, dateSpan, issueDates, issuedInOrder, zhDate } from '../model.js';
 import { BOTTOM, CONTENT_W, continuation, MARGIN, signatureLines, title } from './forms.js';
 import { PdfKit } from './kit.js';

@@ -2,8 +2,8 @@
  * The one record that flows through the stages, growing stage by stage:
  * Row (ingest + validate) → Numbered (number) → Rendered (render + stamp) → Signed (sign).
  */
-import levelsData from './data/levels.json' with { type: 'json' };
-import idTypesData from './data/id-types.json' with { type: 'json' };
+import levelsData from '../data/levels.json' with { type: 'json' };
+import idTypesData from '../data/id-types.json' with { type: 'json' };
 
 export type LevelCode = 1 | 2 | 3 | 4 | 5;
 export type IdTypeCode = '201' | '227' | '210' | '237' | '213' | '238' | '208' | '233' | '239' | '240' | '241' | '299';

@@ -7,15 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type CertificateKit, produceCertificate } from './certificate.js';
-import { writeAtomic } from './core/files.js';
-import { SkillcertError } from './errors.js';
-import { FontSet } from './fonts/index.js';
-import { loadProfile } from './profile.js';
-import type { Numbered } from './record.js';
-import type { Reissue } from './render/fields.js';
-import { loadSheet } from './render/sheet.js';
-import { loadSigner } from './sign/index.js';
+import { type CertificateKit, produceCertificate } from '../certificate/produce.js';
+import { writeAtomic } from '../core/files.js';
+import { SkillcertError } from '../core/errors.js';
+import { FontSet } from '../fonts/index.js';
+import { loadProfile } from '../core/profile.js';
+import type { Numbered } from '../core/record.js';
+import type { Reissue } from '../render/fields.js';
+import { loadSheet } from '../render/sheet.js';
+import { loadSigner } from '../sign/index.js';
 
 export interface WorkerInit {
   readonly profilePath: string;

@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { SkillcertError } from './errors.js';
-import { FontSet } from './fonts/index.js';
-import { loadProfile } from './profile.js';
-import type { IdTypeCode, LevelCode, Numbered } from './record.js';
-import { buildTemplate, launchBrowser, printedFields, renderCertificate } from './render/index.js';
-import type { Context } from './context.js';
+import { SkillcertError } from '../core/errors.js';
+import { FontSet } from '../fonts/index.js';
+import { loadProfile } from '../core/profile.js';
+import type { IdTypeCode, LevelCode, Numbered } from '../core/record.js';
+import { buildTemplate, launchBrowser, printedFields, renderCertificate } from '../render/index.js';
+import type { Context } from '../core/context.js';
 
 const RecordJson = z.object({
   name: z.string().min(1),

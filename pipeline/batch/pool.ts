@@ -10,8 +10,8 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CertificateKit } from './certificate.js';
-import { SkillcertError } from './errors.js';
+import type { CertificateKit } from '../certificate/produce.js';
+import { SkillcertError } from '../core/errors.js';
 import { type Job, type JobResult, type KitParts, prepareKit, runJob, withTemplate, type WorkerInit, type WorkerMessage } from './worker.js';
 
 interface Slot { worker: Worker; busy: number }

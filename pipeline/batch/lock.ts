@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SkillcertError } from './errors.js';
+import { SkillcertError } from '../core/errors.js';
 
 export const lockFile = (batchId: string): string => `.lock-${batchId}`;
 

@@ -18,9 +18,9 @@
  */
 import { hostname } from 'node:os';
 import pg from 'pg';
-import type { SkippedRow } from './batch.js';
-import { type Problem, SkillcertError } from './errors.js';
-import { registryUrlTarget } from './registry/index.js';
+import type { SkippedRow } from '../core/summary.js';
+import { type Problem, SkillcertError } from '../core/errors.js';
+import { registryUrlTarget } from '../registry/index.js';
 
 /** A chunk: `rows` accepted rows from the `first`-th (0-based, roster order). */
 export interface Chunk {

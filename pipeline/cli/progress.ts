@@ -3,8 +3,8 @@
  * (every 10 % or 10 s) when stderr is a file or a pipe, as under cron.
  */
 import cliProgress from 'cli-progress';
-import type { Logger } from './context.js';
-import type { Progress } from './run.js';
+import type { Logger } from '../core/context.js';
+import type { Progress } from '../batch/run.js';
 
 export function terminalProgress(): Progress {
   const bar = new cliProgress.SingleBar(

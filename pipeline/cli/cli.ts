@@ -5,18 +5,18 @@
  * `skillcert: E_CODE: message` (or, with --json, `{ ok: false, code, exitCode, message, details }`) and exits non-zero.
  */
 import { Command, Option } from 'commander';
-import { makeContext } from './context.js';
-import { SkillcertError } from './errors.js';
-import { makeLogger } from './log.js';
-import { preview } from './preview.js';
-import { audit, correct, forms, reissue, resume, revoke, type Correction } from './amend.js';
+import { makeContext } from '../core/context.js';
+import { SkillcertError } from '../core/errors.js';
+import { makeLogger } from '../core/log.js';
+import { preview } from '../certificate/preview.js';
+import { audit, correct, forms, reissue, resume, revoke, type Correction } from '../after/commands.js';
 import { progressFor } from './progress.js';
-import { runBatch, validateOnly } from './run.js';
-import { summarise } from './validate/index.js';
-import { verifyBundle } from './verify/bundle.js';
+import { runBatch, validateOnly } from '../batch/run.js';
+import { summarise } from '../validate/index.js';
+import { verifyBundle } from '../verify/bundle.js';
 import { readFileSync } from 'node:fs';
-import { verifyFiles, verifyQr, type FileVerdict } from './verify/certificate.js';
-import { loadProfile, profilePath } from './profile.js';
+import { verifyFiles, verifyQr, type FileVerdict } from '../verify/certificate.js';
+import { loadProfile, profilePath } from '../core/profile.js';
 
 const EXIT: Record<string, number> = { E_USAGE: 2 };
 

@@ -3,16 +3,16 @@
  * sign (PAdES, widget on the evaluation organisation's seal). Shared by the batch workers, the in-process batch
  * and the after-issue commands (correct, reissue), so every path produces the same file.
  */
-import type { FontSet } from './fonts/index.js';
-import type { Profile } from './profile.js';
-import type { Numbered } from './record.js';
+import type { FontSet } from '../fonts/index.js';
+import type { Profile } from '../core/profile.js';
+import type { Numbered } from '../core/record.js';
 // The render and stamp modules by name, not their index: a worker thread then does not load Chromium's driver
 // (puppeteer-core) or the photo checks, which it never uses (~10 MB a worker).
-import { printedFields, type Reissue } from './render/fields.js';
-import { composeCertificate } from './render/overlay.js';
-import type { Template } from './render/template.js';
-import { type LoadedSigner, signUpdate } from './sign/index.js';
-import { buildQrText, drawQr } from './stamp/qr.js';
+import { printedFields, type Reissue } from '../render/fields.js';
+import { composeCertificate } from '../render/overlay.js';
+import type { Template } from '../render/template.js';
+import { type LoadedSigner, signUpdate } from '../sign/index.js';
+import { buildQrText, drawQr } from '../stamp/qr.js';
 
 export interface CertificateKit {
   readonly profile: Profile;

@@ -4,7 +4,15 @@
  */
 import type { Problem } from './errors.js';
 import type { Result, Signed } from './record.js';
-import type { RoleReport } from './fonts/index.js';
+
+/** Which font files served a font role (SPEC §5), for the batch report; a fallback is flagged. */
+export interface RoleReport {
+  readonly role: 'kai' | 'fangsong' | 'times';
+  readonly reference: string;
+  readonly faces: readonly { file: string; postscriptName: string; fallback: boolean }[];
+  /** true when the first face of the chain is not a licensed reference font. */
+  readonly fallback: boolean;
+}
 
 export interface IssuedCertificate extends Signed {
   /** created: numbered in this batch; existing: the registry already had it (a rerun), kept as it was. */

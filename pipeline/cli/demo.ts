@@ -6,14 +6,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { verifyBundle } from './verify/bundle.js';
-import { makeContext } from './context.js';
-import { makeLogger } from './log.js';
-import { ROOT } from './paths.js';
-import { loadProfile, profilePath } from './profile.js';
+import { verifyBundle } from '../verify/bundle.js';
+import { makeContext } from '../core/context.js';
+import { makeLogger } from '../core/log.js';
+import { ROOT } from '../core/paths.js';
+import { loadProfile, profilePath } from '../core/profile.js';
 import { progressFor } from './progress.js';
-import { runBatch } from './run.js';
-import { verifyFiles } from './verify/certificate.js';
+import { runBatch } from '../batch/run.js';
+import { verifyFiles } from '../verify/certificate.js';
 
 const OUT = join(ROOT, 'output', 'demo');
 const REGISTRY = join(OUT, 'registry.sqlite');

@@ -11,17 +11,17 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
-import { correctAndRerender, reissueAndRerender, resumePending, writeCorrectionForms, type RenderAndSign, type ResumeReport } from './after/index.js';
-import { produceCertificate, type CertificateKit } from './certificate.js';
-import type { Context } from './context.js';
-import { writeAtomic } from './core/files.js';
-import { SkillcertError } from './errors.js';
-import type { Profile } from './profile.js';
-import type { IdTypeCode, LevelCode, Numbered } from './record.js';
-import { openRegistry, registryLocation, type CertificateRecord, type PendingRender, type Registry } from './registry/index.js';
-import { buildTemplate, launchBrowser } from './render/index.js';
-import { loadIdentity } from './run.js';
-import { preparePhoto } from './stamp/index.js';
+import { correctAndRerender, reissueAndRerender, resumePending, writeCorrectionForms, type RenderAndSign, type ResumeReport } from './index.js';
+import { produceCertificate, type CertificateKit } from '../certificate/produce.js';
+import type { Context } from '../core/context.js';
+import { writeAtomic } from '../core/files.js';
+import { SkillcertError } from '../core/errors.js';
+import type { Profile } from '../core/profile.js';
+import type { IdTypeCode, LevelCode, Numbered } from '../core/record.js';
+import { openRegistry, registryLocation, type CertificateRecord, type PendingRender, type Registry } from '../registry/index.js';
+import { buildTemplate, launchBrowser } from '../render/index.js';
+import { loadIdentity } from '../batch/run.js';
+import { preparePhoto } from '../stamp/index.js';
 
 export interface AmendOptions {
   readonly profile: string;
