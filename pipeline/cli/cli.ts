@@ -152,6 +152,8 @@ function printVerdicts(verdicts: readonly FileVerdict[], json: boolean): void {
   for (const v of verdicts) {
     process.stdout.write(`${v.verdict.toUpperCase()}: ${v.file}${v.number ? ` (${v.number})` : ''}\n`);
     for (const c of v.checks) process.stdout.write(`  ${c.ok === true ? 'ok  ' : c.ok === false ? 'FAIL' : '??  '} ${c.id}: ${c.message}\n`);
+    if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry to learn of a revocation or a correction)\n');
+    else if (v.status) process.stdout.write(`  status: ${v.status}\n`);
   }
   const valid = verdicts.filter((v) => v.verdict === 'valid').length;
   process.stdout.write(`${valid}/${verdicts.length} valid\n`);
@@ -174,7 +176,7 @@ program
       let verdicts: FileVerdict[];
       if (opts.qrText !== undefined || opts.qrPng !== undefined) {
         if (paths.length > 0) throw new SkillcertError('E_USAGE', `--qr-text and --qr-png verify a QR code alone; verify ${paths[0]} in a command of its own (its QR code is checked with it)`);
-        verdicts = [await verifyQr({ ...(opts.qrText !== undefined ? { text: opts.qrText } : {}), ...(opts.qrPng ? { png: opts.qrPng } : {}) }, { trustAnchors: [], ...base })];
+        verdicts = [await verifyQr({ ...(opts.qrText !== undefined ? { text: opts.qrText } : {}), ...(opts.qrPng ? { png: opts.qrPng } : {}) }, { trustAnchors: anchorsFrom(opts), ...base })];
       } else {
         if (paths.length === 0) throw new SkillcertError('E_USAGE', 'nothing to verify: give certificate PDFs or folders, or --qr-text / --qr-png');
         verdicts = await verifyFiles(paths, { trustAnchors: anchorsFrom(opts), ...base });

@@ -211,7 +211,7 @@ export function keysFromCertificates(certs: readonly (string | X509Certificate)[
 }
 
 /** Checks a QR text: format, known key, signature. Returns the checks and the payload when it could be read. */
-export function verifyQrText(text: string, keyForKid: KeyForKid): { checks: Check[]; payload?: QrPayload } {
+export function verifyQrText(text: string, keyForKid: KeyForKid): { checks: Check[]; payload?: QrPayload; url?: string } {
   let parsed: ParsedQr;
   try {
     parsed = parseQrText(text);
@@ -222,7 +222,7 @@ export function verifyQrText(text: string, keyForKid: KeyForKid): { checks: Chec
   const found = keyForKid(parsed.kid);
   if (!found) {
     checks.push({ id: 'qr.key', ok: false, message: `the QR code is signed with key id ${parsed.kid.toString('hex')}, which is not one of the configured organisation keys` });
-    return { checks, payload: parsed.payload };
+    return { checks, payload: parsed.payload, url: parsed.url };
   }
   const key = found instanceof X509Certificate ? found.publicKey : found.type === 'private' ? createPublicKey(found) : found;
   checks.push({ id: 'qr.key', ok: true, message: `key id ${parsed.kid.toString('hex')} is a configured organisation key` });
@@ -240,7 +240,7 @@ export function verifyQrText(text: string, keyForKid: KeyForKid): { checks: Chec
       ? { id: 'qr.signature', ok: true, message: `the QR payload and certificate number ${parsed.payload.number} are signed by the organisation` }
       : { id: 'qr.signature', ok: false, message: `the QR signature does not verify: the payload or the certificate number ${parsed.payload.number} was changed after signing` },
   );
-  return { checks, payload: parsed.payload };
+  return { checks, payload: parsed.payload, url: parsed.url };
 }
 
 export type QrErrorCorrection = 'L' | 'M' | 'Q' | 'H';

@@ -7,7 +7,7 @@
  * could not be decided).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ import { validateAny } from '../number/index.js';
 import { dateZh, EMPTY_JOB, levelLabel } from '../core/record.js';
 import { openRegistry, type Registry, type StatusReport } from '../registry/index.js';
 import { fail, pass, unknown, type Check } from '../core/check.js';
+import { buildPath, certFromDer, cn, parseAnchors } from '../pki/chain.js';
+import { pemCertificates } from '../pki/pem.js';
 import { pdfSignerCertificate, verifyPdfSignature } from './pdf-signature.js';
 import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
 import { verifyQrText } from '../stamp/qr.js';
@@ -25,10 +27,19 @@ const run = promisify(execFile);
 
 export type Verdict = 'valid' | 'invalid' | 'indeterminate';
 
+/** What a status source (the registry) says of the certificate; `not checked` when the verifier has none. */
+export type CertificateStatus = 'issued' | 'revoked' | 'superseded' | 'unknown' | 'pending' | 'not checked';
+
 export interface FileVerdict {
   readonly file: string;
+  /** From the checks of the file itself and, when one was given, the status source's answer. */
   readonly verdict: Verdict;
   readonly number?: string;
+  /**
+   * The certificate's status, apart from the verdict: a verifier without a registry (an HR desk) still tells a
+   * genuine certificate (valid, status not checked) from a changed or forged one (invalid).
+   */
+  readonly status?: CertificateStatus;
   readonly checks: readonly Check[];
 }
 
@@ -73,6 +84,12 @@ export function printedAgreement(payload: QrPayload, text: string): Check {
 export function numberCheck(number: string): Check {
   const v = validateAny(number);
   return v.ok ? pass('number.format', `${number} is a well-formed ${v.rule.name} number`) : fail('number.format', `${number} is not a valid ${v.rule.name} number: ${v.message}`);
+}
+
+export function statusOf(s: StatusReport): CertificateStatus {
+  if (s.status === 'unknown' || s.status === 'revoked') return s.status;
+  if (s.status === 'numbered' || s.pendingRender) return 'pending';
+  return s.digest === 'current' ? 'issued' : s.digest === 'superseded' ? 'superseded' : 'unknown';
 }
 
 export function registryCheck(s: StatusReport): Check {
@@ -127,12 +144,16 @@ async function verifyOne(file: string, opts: VerifyOptions, registry: Registry |
       checks.push(printedAgreement(q.payload, await pageText(file)));
     }
   }
+  let status: CertificateStatus | undefined;
   if (number) {
     checks.push(numberCheck(number));
-    if (registry) checks.push(registryCheck(await registry.status(number, createHash('sha256').update(bytes).digest('hex'))));
-    else checks.push(unknown('registry.status', 'no registry given: revocation and supersession not checked'));
+    if (registry) {
+      const s = await registry.status(number, createHash('sha256').update(bytes).digest('hex'));
+      checks.push(registryCheck(s));
+      status = statusOf(s);
+    } else status = 'not checked';
   }
-  return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), checks };
+  return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), ...(status ? { status } : {}), checks };
 }
 
 /** Verifies PDFs (files, or every .pdf in a folder), each independently: one bad file never hides another. */
@@ -161,13 +182,30 @@ export async function verifyQr(input: { text?: string; png?: string }, opts: Ver
   // A QR text never contains a line break (URL and base45); one pasted or decoded across lines is joined.
   const texts = (input.text !== undefined ? [input.text] : input.png ? await decodeQrFromPng(input.png) : []).map((t) => t.replace(/[\r\n]+/g, ''));
   if (texts.length === 0) return { file: label, verdict: 'invalid', checks: [fail('qr.decode', `no QR code found in ${label}`)] };
-  const q = verifyQrText(texts[0]!, keysFromCertificates(opts.orgCertificates ?? []));
-  const checks: Check[] = [...q.checks];
+  // Only an organisation certificate that chains to a trust anchor may vouch for a QR code: a certificate anyone
+  // can make is no evidence.
+  const anchors = parseAnchors(opts.trustAnchors);
+  const checks: Check[] = [];
+  const trusted = (opts.orgCertificates ?? []).flatMap((pem) => pemCertificates(pem)).filter((der) => {
+    const path = buildPath(certFromDer(der), [], anchors);
+    if (!path.ok) checks.push(fail('qr.issuer', `the organisation certificate "${cn(certFromDer(der))}" is not trusted: ${path.message}`));
+    return path.ok;
+  });
+  const q = verifyQrText(texts[0]!, keysFromCertificates(trusted.map((der) => new X509Certificate(der))));
+  checks.push(...q.checks);
+  let status: CertificateStatus | undefined;
   if (q.payload) {
+    checks.push(pass('qr.address', `the code was found behind ${q.url}; a genuine code points to the organisation's own verification address`));
     checks.push(numberCheck(q.payload.number));
     await withRegistry(opts.registry, async (reg) => {
-      checks.push(reg ? registryCheck(await reg.status(q.payload!.number)) : unknown('registry.status', 'no registry given: revocation not checked'));
+      if (!reg) {
+        status = 'not checked';
+        return;
+      }
+      const s = await reg.status(q.payload!.number);
+      checks.push(registryCheck(s));
+      status = statusOf(s);
     });
   }
-  return { file: label, verdict: verdictOf(checks), ...(q.payload ? { number: q.payload.number } : {}), checks };
+  return { file: label, verdict: verdictOf(checks), ...(q.payload ? { number: q.payload.number } : {}), ...(status ? { status } : {}), checks };
 }

@@ -121,7 +121,7 @@ test.serial('第十八条: a revoked certificate stays on record and the verifie
   t.regex(v!.checks.find((c) => c.id === 'registry.status')!.message, /revoked on 2027-04-01: 以不正当手段取得证书/);
   const png = join(work, 'revoked');
   execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', pdf(n), png]);
-  const q = await verifyQr({ png: `${png}.png` }, { trustAnchors: [], orgCertificates: [readFileSync('fixtures/signer/generated/org.pem', 'utf8')], registry });
+  const q = await verifyQr({ png: `${png}.png` }, { trustAnchors: [readFileSync('fixtures/signer/generated/root-ca.pem', 'utf8')], orgCertificates: [readFileSync('fixtures/signer/generated/org.pem', 'utf8')], registry });
   t.is(q.verdict, 'invalid');
   t.is(q.number, n);
   const reg = await openRegistry(registry);

@@ -24,7 +24,7 @@ const PROFILE = profile('haidian-qihang');
 const people = validPeople(3, 1200);
 
 interface CheckJson { id: string; ok: boolean | null; message: string }
-interface VerdictJson { file: string; verdict: 'valid' | 'invalid' | 'indeterminate'; number?: string; checks: CheckJson[] }
+interface VerdictJson { file: string; verdict: 'valid' | 'invalid' | 'indeterminate'; number?: string; status?: string; checks: CheckJson[] }
 
 let work: string;
 let registry: string;
@@ -95,7 +95,7 @@ test('a certificate from a real run is accepted by pdfsig, qpdf --check, zbarimg
   t.is(plain.code, 0, show(plain));
   t.regex(plain.stdout, new RegExp(`^VALID: .*${number}\\.pdf \\(${number}\\)$`, 'm'));
   // The text zbarimg decoded verifies on its own, against the organisation's certificate.
-  const text = await verify(['--qr-text', qr, '--org-cert', join(GENERATED, 'org.pem'), '--registry', registry]);
+  const text = await verify(['--qr-text', qr, '--org-cert', join(GENERATED, 'org.pem'), '--anchor', join(GENERATED, 'root-ca.pem'), '--registry', registry]);
   t.is(text.r.code, 0, show(text.r));
   t.is(text.v.verdict, 'valid');
 });
@@ -168,7 +168,7 @@ test('a PDF checked against a profile whose trust anchor is the other (untrusted
 test('revocation: the QR photo verifies with --org-cert and the registry, then fails registry.status as revoked, like the PDF', async (t) => {
   const c = certs[2]!;
   const png = rasterise(c.file, 150, join(work, 'revoked-150dpi'));
-  const qrArgs = ['--qr-png', png, '--org-cert', join(GENERATED, 'org.pem'), '--registry', registry];
+  const qrArgs = ['--qr-png', png, '--org-cert', join(GENERATED, 'org.pem'), '--anchor', join(GENERATED, 'root-ca.pem'), '--registry', registry];
   const before = await verify(qrArgs);
   t.is(before.r.code, 0, show(before.r));
   t.is(before.v.verdict, 'valid');
@@ -191,4 +191,46 @@ test('revocation: the QR photo verifies with --org-cert and the registry, then f
   t.is(pdf.r.code, 1, show(pdf.r));
   t.deepEqual(failed(pdf.v), ['registry.status']);
   t.regex(check(pdf.v, 'registry.status')!.message, /was revoked/);
+});
+
+test('without a registry a genuine certificate is VALID with its status not checked, and a changed one INVALID: an HR desk can tell them apart', async (t) => {
+  const genuine = await verify([certs[0]!.file, '--profile', PROFILE]);
+  t.is(genuine.r.code, 0, show(genuine.r));
+  t.is(genuine.v.verdict, 'valid');
+  t.is(genuine.v.status, 'not checked');
+  t.is(check(genuine.v, 'registry.status'), undefined);
+  const plain = await skillcert(['verify', certs[0]!.file, '--profile', PROFILE]);
+  t.regex(plain.stdout, /status: not checked \(no status source/);
+  const changed = await verify([write('changed-no-registry.pdf', flipSignedByte(readFileSync(certs[0]!.file)).bytes), '--profile', PROFILE]);
+  t.is(changed.r.code, 1);
+  t.is(changed.v.verdict, 'invalid');
+  t.deepEqual(failed(changed.v), ['signature.digest']);
+  // with the registry, the status is the registry's
+  const withRegistry = await verify([certs[0]!.file, '--profile', PROFILE, '--registry', registry]);
+  t.is(withRegistry.v.status, 'issued');
+});
+
+test('a QR code signed by a key whose certificate does not chain to the trust anchors is INVALID, even when that certificate is given', async (t) => {
+  const { X509Certificate, createPrivateKey } = await import('node:crypto');
+  const { buildQrText } = await import('../../pipeline/stamp/qr.js');
+  // a forger's own key and certificate (here: an organisation of another CA)
+  const forger = { key: createPrivateKey(readFileSync(join(GENERATED, 'other-org.key'))), certificate: new X509Certificate(readFileSync(join(GENERATED, 'other-org.pem'))) };
+  const forged = buildQrText({ number: certs[0]!.number, name: certs[0]!.name, idNo: '110105194912310021', occupation: '电工', job: '', level: 3, issueDate: '2026-11-20', orgCode: '0000' }, forger, { verifyUrl: 'http://evil.example/' });
+  const r = await verify(['--qr-text', forged, '--org-cert', join(GENERATED, 'other-org.pem'), '--anchor', join(GENERATED, 'root-ca.pem')]);
+  t.is(r.r.code, 1, show(r.r));
+  t.is(r.v.verdict, 'invalid');
+  t.regex(check(r.v, 'qr.issuer')!.message, /organisation certificate .* is not trusted/);
+  t.is(check(r.v, 'qr.key')!.ok, false);
+  // the genuine organisation's code reports the address it was found behind
+  const png = rasterise(certs[1]!.file, 150, join(work, 'address-150dpi'));
+  const good = await verify(['--qr-png', png, '--org-cert', join(GENERATED, 'org.pem'), '--anchor', join(GENERATED, 'root-ca.pem')]);
+  t.is(good.v.verdict, 'valid', show(good.r));
+  t.regex(check(good.v, 'qr.address')!.message, /found behind HTTP:\/\/JNDJ\.OSTA\.ORG\.CN\/\?n=/);
+  t.is(good.v.status, 'not checked');
+});
+
+test('verify --qr-text with a PDF beside it is a usage error, not a PDF silently left unchecked', async (t) => {
+  const r = await skillcert(['verify', certs[0]!.file, '--qr-text', 'x', '--profile', PROFILE]);
+  t.is(r.code, 2, show(r));
+  t.regex(r.stderr, /^skillcert: E_USAGE: --qr-text and --qr-png verify a QR code alone/m);
 });
