@@ -205,8 +205,9 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     pool.useTemplate(templateBytes);
     const tTemplate = performance.now();
     mkdirSync(certDir, { recursive: true });
-    // (A queued batch's other machines may be writing theirs: the bundle's writer removes them, once all are done.)
-    if (!queued) removeStaleTemporaries(certDir);
+    // What a killed run left half-written anywhere in the batch folder goes (certificates, tables, receipts). (A queued
+    // batch's other machines may be writing theirs: the bundle's writer removes them, once all are done.)
+    if (!queued) removeStaleTemporaries(dir);
     ctx.log.info('batch', { batchId, rows: rs.rowsRead, accepted: rs.accepted, rejectedRows: rs.rejectedRows });
 
     if (!queued) mkdirSync(dirname(registryPath), { recursive: true });
@@ -292,7 +293,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       }
       for (const [file, sha256] of batch.digests) produced.set(file, sha256);
       // No machine writes certificates of this batch any more: what killed ones left half-written goes.
-      removeStaleTemporaries(certDir);
+      removeStaleTemporaries(dir);
     }
 
     // 4. the rejects workbook and the bundle, from the batch's records.

@@ -58,14 +58,20 @@ function running(pid: number): boolean {
 }
 
 /**
- * Removes the temporaries in `dir` that processes of this machine left behind and that are no longer running
- * (killed mid-write); a live process's, and other machines', are left alone. Returns how many were removed.
+ * Removes the temporaries in `dir` and the folders below it (a batch writes certificates/, tables/, receipts/) that
+ * processes of this machine left behind and that are no longer running (killed mid-write); a live process's, and
+ * other machines', are left alone. Returns how many were removed.
  */
 export function removeStaleTemporaries(dir: string): number {
   if (!existsSync(dir)) return 0;
   const mine = `-${host()}-`;
   let removed = 0;
-  for (const f of readdirSync(dir)) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const f = e.name;
+    if (e.isDirectory()) {
+      removed += removeStaleTemporaries(join(dir, f));
+      continue;
+    }
     if (!isTemporary(f)) continue;
     const m = /-(\d+)-[0-9a-f]{8}$/.exec(f);
     const at = f.lastIndexOf(mine);

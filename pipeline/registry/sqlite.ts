@@ -82,6 +82,14 @@ export async function openSqliteRegistry(path: string, options: SqliteOptions = 
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // A damaged file must stop the run, not turn the rows stored on a bad page into rejected rows of a batch that
+    // then "succeeds": quick_check reads every page (tens of ms for a nightly registry), integrity_check is slower.
+    if (path !== ':memory:') {
+      const found = (db.pragma('quick_check(5)') as { quick_check: string }[]).map((r) => r.quick_check);
+      if (found.join() !== 'ok') {
+        throw new SkillcertError('E_REGISTRY', `the registry ${path} is damaged (SQLite quick_check: ${found.join('; ').slice(0, 300)}); nothing was changed — restore it from the last backup, and keep the damaged file for inspection`, { path });
+      }
+    }
     migrate(db, options.now ?? new Date());
   } catch (err) {
     db?.close();
