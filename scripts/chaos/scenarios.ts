@@ -10,7 +10,8 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, op
 import { join } from 'node:path';
 import { loadProfile } from '../../pipeline/core/profile.js';
 import { startPostgres } from '../../test/helpers/postgres.js';
-import { addFindings, checkInvariants, checkPdfs, type Findings, noFindings, prng, readRegistry, type RegistryTarget, writtenBefore } from './invariants.js';
+import { prng } from '../../test/helpers/ingest-zip.js';
+import { addFindings, checkInvariants, checkPdfs, type Findings, noFindings, readRegistry, type RegistryTarget, writtenBefore } from './invariants.js';
 import { countCertificates, crashOf, DEFAULT_HANG_MS, failureMessage, killSurvivors, type KillPlan, type Proc, processesNaming, run, type RunRecord, type RunState, startRun } from './proc.js';
 import { PROFILE, type Roster, writeChaosRoster } from './workload.js';
 
