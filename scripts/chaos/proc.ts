@@ -9,8 +9,8 @@
  * (the run talks to it over a pipe, so it should see the pipe close).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ROOT } from '../../pipeline/core/paths.js';
 
 export const SKILLCERT = join(ROOT, 'bin', 'skillcert');
@@ -75,6 +75,8 @@ export interface RunRecord {
   readonly hung: boolean;
   /** Descendants seen alive while it ran that were still alive after it ended (and a grace period). */
   readonly survivors: readonly Proc[];
+  /** Chromium profile folders (--user-data-dir of a descendant) still on disk after it ended. */
+  readonly browserDirsLeft: readonly string[];
 }
 
 export const DEFAULT_HANG_MS = 120_000;
@@ -283,7 +285,10 @@ export function startRun(spec: RunSpec): { readonly pid: number; readonly done: 
       // period to notice its pipe closed.
       let survivors = stillAlive(seen.values());
       for (const until = Date.now() + SURVIVOR_GRACE_MS; survivors.length && Date.now() < until; survivors = stillAlive(survivors)) await sleep(200);
-      resolve({ label: spec.label, args: spec.args, pid, code, signal, stdout, stderr, ms, hung, survivors, ...(killedAt !== undefined && { killedAt, certificatesAtKill, descendantsAtKill }) });
+      // The run's own temporary folder for Chromium (render/browser.ts: <tmp>/skillcert-chromium-*/profile).
+      const dirs = new Set([...seen.values()].map((p) => /--user-data-dir=(\S+)/.exec(p.cmd)?.[1]).filter((d): d is string => d !== undefined).map((d) => dirname(d)));
+      const browserDirsLeft = [...dirs].filter((d) => /skillcert-chromium-/.test(d) && existsSync(d));
+      resolve({ label: spec.label, args: spec.args, pid, code, signal, stdout, stderr, ms, hung, survivors, browserDirsLeft, ...(killedAt !== undefined && { killedAt, certificatesAtKill, descendantsAtKill }) });
     };
     child.on('close', (code, signal) => void finish(code, signal));
     child.on('exit', (code, signal) => {
