@@ -36,8 +36,24 @@ async function printPage(browser: Browser, html: string, page: { readonly width:
   }
 }
 
+const PROFILE_PREFIX = 'skillcert-chromium-';
+
+/** Chromium profile folders of runs that were killed (their pid is in the name and no longer running) go. */
+function removeStaleProfiles(): void {
+  for (const f of readdirSync(tmpdir())) {
+    const pid = f.startsWith(PROFILE_PREFIX) ? Number(f.slice(PROFILE_PREFIX.length).split('-')[0]) : NaN;
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), f), { recursive: true, force: true });
+    }
+  }
+}
+
 export async function launchBrowser(fontsDir = FONTS_DIR): Promise<BrowserHandle> {
-  const tmp = mkdtempSync(join(tmpdir(), 'skillcert-chromium-'));
+  removeStaleProfiles();
+  const tmp = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
   // fontconfig sees the system fonts plus the organisation's licensed files in fonts/.
   const conf = join(tmp, 'fonts.conf');
   writeFileSync(

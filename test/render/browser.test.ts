@@ -30,3 +30,17 @@ test('a run killed with SIGKILL takes its Chromium with it: no browser survives,
   for (let i = 0; i < 100 && alive(chromium); i++) await new Promise((r) => setTimeout(r, 100));
   t.false(alive(chromium), `Chromium ${chromium} is still running after its run was killed`);
 });
+
+test('the Chromium profile folder a killed run left behind is removed by the next start', async (t) => {
+  const { mkdirSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const left = join(tmpdir(), `skillcert-chromium-${dead}-XXXXXX`);
+  mkdirSync(join(left, 'profile'), { recursive: true });
+  const { launchBrowser } = await import('../../pipeline/render/browser.js');
+  const handle = await launchBrowser();
+  await handle.close();
+  t.false(existsSync(left));
+});
