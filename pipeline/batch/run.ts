@@ -25,7 +25,7 @@ import { Pool } from './pool.js';
 import type { JobResult } from './worker.js';
 import { loadProfile, type Profile } from '../core/profile.js';
 import type { Numbered, Row } from '../core/record.js';
-import { removeStaleTemporaries } from '../core/files.js';
+import { isRunning, removeStaleTemporaries } from '../core/files.js';
 import { lockBatch } from './lock.js';
 import type { BatchQueue, BundleClaim, Chunk } from './queue.js';
 import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from '../registry/index.js';
@@ -109,9 +109,6 @@ export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: s
  * The spool of a run's accepted rows in the output folder: `.tmp-accepted-<host>-<pid>.jsonl` (the host: machines of
  * a queued batch share the output folder, and a pid says nothing about another machine's processes).
  */
-/** Pages Chromium printed, by content (render/browser.ts cachedPrinter), beside the batches. */
-const PRINT_CACHE = join('.cache', 'print');
-
 const spoolPrefix = () => `.tmp-accepted-${hostname()}-`;
 
 /** Removes the spools of this machine's runs that are no longer running (killed): they hold ID numbers. */
@@ -119,14 +116,12 @@ function removeStaleSpools(out: string): void {
   const prefix = spoolPrefix();
   for (const f of readdirSync(out)) {
     const pid = f.startsWith(prefix) && f.endsWith('.jsonl') ? Number(f.slice(prefix.length, -'.jsonl'.length)) : NaN;
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(out, f), { force: true });
-    }
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) rmSync(join(out, f), { force: true });
   }
 }
+
+/** Pages Chromium printed, by content (render/browser.ts cachedPrinter), beside the batches. */
+const PRINT_CACHE = join('.cache', 'print');
 
 function sha256File(file: string): string | undefined {
   try {

@@ -48,7 +48,8 @@ export async function writeAtomic(file: string, data: Uint8Array | string): Prom
   return file;
 }
 
-function running(pid: number): boolean {
+/** Whether a process of this machine is still running (a pid that exists but is not ours to signal counts). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -77,7 +78,7 @@ export function removeStaleTemporaries(dir: string): number {
     const at = f.lastIndexOf(mine);
     if (!m || at < 0 || at + mine.length !== m.index + 1) continue;
     const pid = Number(m[1]);
-    if (pid !== process.pid && !running(pid)) {
+    if (pid !== process.pid && !isRunning(pid)) {
       rmSync(join(dir, f), { force: true });
       removed++;
     }

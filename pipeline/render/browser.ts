@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { writeAtomic } from '../core/files.js';
+import { isRunning, writeAtomic } from '../core/files.js';
 import { SkillcertError } from '../core/errors.js';
 import { FONTS_DIR } from '../core/paths.js';
 
@@ -42,12 +42,7 @@ const PROFILE_PREFIX = 'skillcert-chromium-';
 function removeStaleProfiles(): void {
   for (const f of readdirSync(tmpdir())) {
     const pid = f.startsWith(PROFILE_PREFIX) ? Number(f.slice(PROFILE_PREFIX.length).split('-')[0]) : NaN;
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), f), { recursive: true, force: true });
-    }
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) rmSync(join(tmpdir(), f), { recursive: true, force: true });
   }
 }
 
@@ -93,8 +88,6 @@ export async function launchBrowser(fontsDir = FONTS_DIR): Promise<BrowserHandle
 const PRINT_CACHE_VERSION = 1;
 
 export interface CachedPrinter extends PagePrinter {
-  /** How many pages came from the cache and how many Chromium printed. */
-  readonly stats: { hits: number; printed: number };
   close(): Promise<void>;
 }
 
@@ -116,7 +109,6 @@ function fileIdentity(file: string): string {
  */
 export function cachedPrinter(dir: string, fontFiles: readonly string[], fontsDir = FONTS_DIR): CachedPrinter {
   let browser: Promise<BrowserHandle> | undefined;
-  const stats = { hits: 0, printed: 0 };
   const dropped = (() => {
     try {
       return readdirSync(fontsDir).map((f) => join(fontsDir, f));
@@ -126,7 +118,6 @@ export function cachedPrinter(dir: string, fontFiles: readonly string[], fontsDi
   })();
   const environment = [CHROMIUM, ...fontFiles.map((f) => f.replace(/#[^/]*$/, '')), ...dropped].map(fileIdentity).sort();
   return {
-    stats,
     async print(html, page) {
       const key = createHash('sha256').update(JSON.stringify({ v: PRINT_CACHE_VERSION, html, page: [page.width, page.height], environment })).digest('hex');
       const file = join(dir, `${key}.pdf`);
@@ -134,7 +125,6 @@ export function cachedPrinter(dir: string, fontFiles: readonly string[], fontsDi
         const bytes = readFileSync(file);
         // a cache entry is a finished PDF (written atomically); anything else is printed again
         if (bytes.subarray(0, 5).toString('latin1') === '%PDF-' && /%%EOF\s*$/.test(bytes.subarray(-32).toString('latin1'))) {
-          stats.hits++;
           return bytes;
         }
       } catch {
@@ -142,7 +132,6 @@ export function cachedPrinter(dir: string, fontFiles: readonly string[], fontsDi
       }
       browser ??= launchBrowser(fontsDir);
       const bytes = await printPage((await browser).browser, html, page);
-      stats.printed++;
       await writeAtomic(file, bytes);
       return bytes;
     },

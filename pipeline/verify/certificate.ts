@@ -7,7 +7,7 @@
  * could not be decided).
  */
 import { execFile } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,13 @@ export function statusOf(s: StatusReport): CertificateStatus {
   return s.digest === 'current' ? 'issued' : s.digest === 'superseded' ? 'superseded' : 'unknown';
 }
 
+/** The status source's answer for a certificate (and this PDF's digest): its check, or `not checked` without one. */
+async function statusFrom(registry: Registry | undefined, number: string, sha256?: string): Promise<{ check?: Check; status: CertificateStatus }> {
+  if (!registry) return { status: 'not checked' };
+  const s = await registry.status(number, sha256);
+  return { check: registryCheck(s), status: statusOf(s) };
+}
+
 export function registryCheck(s: StatusReport): Check {
   if (s.status === 'unknown') return fail('registry.status', `the registry has no certificate ${s.number}`);
   if (s.status === 'revoked') return fail('registry.status', `certificate ${s.number} was revoked${s.revokedAt ? ` on ${s.revokedAt.slice(0, 10)}` : ''}${s.revokeReason ? `: ${s.revokeReason}` : ''} (第十八条)`);
@@ -147,11 +154,9 @@ async function verifyOne(file: string, opts: VerifyOptions, registry: Registry |
   let status: CertificateStatus | undefined;
   if (number) {
     checks.push(numberCheck(number));
-    if (registry) {
-      const s = await registry.status(number, createHash('sha256').update(bytes).digest('hex'));
-      checks.push(registryCheck(s));
-      status = statusOf(s);
-    } else status = 'not checked';
+    const found = await statusFrom(registry, number, createHash('sha256').update(bytes).digest('hex'));
+    if (found.check) checks.push(found.check);
+    status = found.status;
   }
   return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), ...(status ? { status } : {}), checks };
 }
@@ -186,26 +191,20 @@ export async function verifyQr(input: { text?: string; png?: string }, opts: Ver
   // can make is no evidence.
   const anchors = parseAnchors(opts.trustAnchors);
   const checks: Check[] = [];
-  const trusted = (opts.orgCertificates ?? []).flatMap((pem) => pemCertificates(pem)).filter((der) => {
-    const path = buildPath(certFromDer(der), [], anchors);
-    if (!path.ok) checks.push(fail('qr.issuer', `the organisation certificate "${cn(certFromDer(der))}" is not trusted: ${path.message}`));
+  const trusted = (opts.orgCertificates ?? []).flatMap((pem) => pemCertificates(pem).map(certFromDer)).filter((cert) => {
+    const path = buildPath(cert, [], anchors);
+    if (!path.ok) checks.push(fail('qr.issuer', `the organisation certificate "${cn(cert)}" is not trusted: ${path.message}`));
     return path.ok;
   });
-  const q = verifyQrText(texts[0]!, keysFromCertificates(trusted.map((der) => new X509Certificate(der))));
+  const q = verifyQrText(texts[0]!, keysFromCertificates(trusted.map((cert) => cert.x509)));
   checks.push(...q.checks);
   let status: CertificateStatus | undefined;
   if (q.payload) {
     checks.push(pass('qr.address', `the code was found behind ${q.url}; a genuine code points to the organisation's own verification address`));
     checks.push(numberCheck(q.payload.number));
-    await withRegistry(opts.registry, async (reg) => {
-      if (!reg) {
-        status = 'not checked';
-        return;
-      }
-      const s = await reg.status(q.payload!.number);
-      checks.push(registryCheck(s));
-      status = statusOf(s);
-    });
+    const found = await withRegistry(opts.registry, (reg) => statusFrom(reg, q.payload!.number));
+    if (found.check) checks.push(found.check);
+    status = found.status;
   }
   return { file: label, verdict: verdictOf(checks), ...(q.payload ? { number: q.payload.number } : {}), ...(status ? { status } : {}), checks };
 }
