@@ -20,7 +20,7 @@ import type { Profile } from '../core/profile.js';
 import type { IdTypeCode, LevelCode, Numbered } from '../core/record.js';
 import { openRegistry, registryLocation, type CertificateRecord, type PendingRender, type Registry } from '../registry/index.js';
 import { buildTemplate, launchBrowser } from '../render/index.js';
-import { loadIdentity } from '../batch/run.js';
+import { loadIdentity } from '../certificate/identity.js';
 import { preparePhoto } from '../stamp/index.js';
 
 export interface AmendOptions {

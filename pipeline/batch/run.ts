@@ -30,7 +30,7 @@ import { lockBatch } from './lock.js';
 import type { BatchQueue, BundleClaim, Chunk } from './queue.js';
 import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from '../registry/index.js';
 import { buildTemplate, cachedPrinter } from '../render/index.js';
-import { loadSigner, type LoadedSigner, readPassword } from '../sign/index.js';
+import { loadIdentity } from '../certificate/identity.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from '../stamp/index.js';
 import { type RosterValidation, validateRoster, writeRejectsWorkbook, type RosterSummary } from '../validate/index.js';
 import { maskId } from '../core/privacy.js';
@@ -81,22 +81,6 @@ export interface RunResult {
   readonly chunks?: number;
   /** Queued batches: who wrote the bundle, when it was not this machine. */
   readonly bundledBy?: string;
-}
-
-/** Loads the profile, the fonts and the signing identity: every broken input stops the run before anything is written. */
-export function loadIdentity(ctx: Context, profilePath: string): { profile: Profile; fonts: FontSet; signer: LoadedSigner; p12: Uint8Array; password: string } {
-  const profile = loadProfile(profilePath);
-  const fonts = FontSet.load();
-  const password = readPassword(profile.signer, ctx.env, profile.dir);
-  const p12File = resolve(profile.dir, profile.signer.p12);
-  let p12: Uint8Array;
-  try {
-    p12 = readFileSync(p12File);
-  } catch (err) {
-    throw new SkillcertError('E_SIGN', `cannot read the signing identity ${profile.signer.p12} of profile ${profile.id}: ${(err as Error).message}`, {}, { cause: err });
-  }
-  const signer = loadSigner({ p12, password, source: profile.signer.p12 });
-  return { profile, fonts, signer, p12, password };
 }
 
 export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: string, sheet?: string): string {
