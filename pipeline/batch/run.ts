@@ -66,6 +66,8 @@ export interface RunOptions {
    * machine to open a batch's queue lays it out; the others follow that layout.
    */
   readonly chunkRows?: number;
+  /** With a PostgreSQL registry: seconds a claimed chunk is this machine's (queue.ts; default leaseFor(chunk rows)). */
+  readonly lease?: number;
 }
 
 export interface RunResult {
@@ -171,7 +173,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
       // A batch shared by the machines of one PostgreSQL registry: its chunks are claimed one by one (queue.ts),
       // so that several runs of the same roster share the work instead of being refused.
       const { BatchQueue } = await import('./queue.js');
-      queue = await BatchQueue.open(registryPath, batchId, { accepted: rs.accepted, chunkRows: opts.chunkRows ?? CHUNK_ROWS, onLost: () => chunkQueues.forEach((q) => q.stop()) });
+      queue = await BatchQueue.open(registryPath, batchId, { accepted: rs.accepted, chunkRows: opts.chunkRows ?? CHUNK_ROWS, leaseSeconds: opts.lease, onLost: () => chunkQueues.forEach((q) => q.stop()) });
     } else {
       // One run per batch: a second run of the same roster stops here, before it touches the batch.
       unlock = lockBatch(resolve(opts.out), batchId, ctx.now);
