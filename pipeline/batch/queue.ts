@@ -77,8 +77,8 @@ const POLL_MS = 500;
 /** Times a chunk (or the bundle) is handed out again after a machine failed it or died holding it; a rerun resets it. */
 const RETRIES = 3;
 /**
- * The default lease: half a second a row, at least a minute — a healthy chunk runs at 30-150 certificates/s, and a
- * machine holds at most two chunks at once (it claims the next while the last rows of one are being signed).
+ * The default lease: half a second a row, at least a minute — a healthy chunk runs at 30-150 certificates/s, and its
+ * lease also covers the rows of the chunk before it still in the workers when it is claimed.
  */
 export const leaseFor = (chunkRows: number): number => Math.max(60, Math.ceil(chunkRows / 2));
 /** The bundle's lease: at least the chunks', and 50 rows a second (it writes ~1,000 a second: 20,000 rows in ~18 s). */
