@@ -295,7 +295,8 @@ export class BatchQueue {
         const by = (bundle.output as { by?: string } | null)?.by;
         return { done: true, ...(by ? { by } : {}) };
       }
-      if (bundle?.state === 'failed' || !bundle) {
+      if (!bundle) throw new SkillcertError('E_REGISTRY', `the bundle's job of batch ${this.batchId} is gone from the job queue (schema pgboss): run the batch again`);
+      if (bundle.state === 'failed') {
         throw new SkillcertError('E_REGISTRY', `the bundle of batch ${this.batchId} failed on ${RETRIES + 1} attempts (machines that stopped or died while writing it); run the batch again to write it`);
       }
       if ((await this.#unfinished()) > 0) return undefined;
