@@ -67,6 +67,8 @@ test('the first machine lays the batch out; a second on the same roster shares i
 
   const bad = await t.throwsAsync(BatchQueue.open(url, 'b-layout', { accepted: 10, chunkRows: 0 }));
   t.is((bad as SkillcertError).code, 'E_USAGE');
+  const short = await t.throwsAsync(BatchQueue.open(url, 'b-layout', { accepted: 10, chunkRows: 4, leaseSeconds: 2 }));
+  t.like(short, { code: 'E_USAGE', message: 'the lease must be a whole number of seconds from 5 to 82800, not 2' });
 });
 
 test('one machine writes the bundle; the other waits for it and reports who did; a rerun retries only the chunks with problems', async (t) => {
