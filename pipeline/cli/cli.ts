@@ -92,11 +92,12 @@ program
   .option('--sheet <name>', 'the worksheet that holds the roster (when several visible sheets have a header, or to read a hidden one)')
   .addOption(new Option('--workers <n>', 'worker threads (default: one per core but one; 0 = in this thread)').argParser(Number))
   .addOption(new Option('--chunk-rows <n>', 'with a postgres:// registry: rows per chunk of the job queue the machines share (default 500)').argParser(Number))
+  .addOption(new Option('--lease <seconds>', 'with a postgres:// registry: how long a claimed chunk is this machine\'s; a dead machine\'s chunk goes back to the others after it (default: half a second a row, at least 60)').argParser(Number))
   .option('--filing-material', 'also write the certificate-style filing material of 附件3')
   .option('--operator <name>', 'who runs it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
   .option('--quiet', 'no progress output')
   .option('--json', 'print the result as JSON')
-  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; sheet?: string; workers?: number; chunkRows?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
+  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; sheet?: string; workers?: number; chunkRows?: number; lease?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
     try {
       const ctx = context(opts);
       const r = await runBatch(ctx, { ...opts, progress: progressFor(ctx.log, opts.quiet || opts.json) });
