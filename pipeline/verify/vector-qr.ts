@@ -3,7 +3,7 @@
  * as one fill of axis-aligned rectangles on a white quiet zone. The rectangles around the QR box are painted, in
  * drawing order, into a small bitmap (so a symbol pasted over another one is what is read, as on paper); the
  * module grid is rebuilt from it (the symbol's dark bounding box and the narrowest rectangle give the module
- * size) and the module matrix is handed to jsQR as a bitmap of 3 px a module. A box that holds anything but
+ * size) and the module matrix is handed to jsQR as a bitmap of 2 px a module. A box that holds anything but
  * rectangle fills (an image, text, a curve, a shading) is "not vector": the caller renders the page instead.
  */
 import jsqr from 'jsqr';
@@ -16,7 +16,7 @@ export type VectorQr =
 // jsqr is CommonJS: module.exports is the decoder and carries it as .default too, which is what its types describe.
 const jsQR = jsqr.default;
 
-const PX_PER_MODULE = 3;
+const PX_PER_MODULE = 2;
 /** No certificate QR has modules below 0.2 pt (0.07 mm): smaller rectangles are not a printed symbol. */
 const MIN_MODULE_PT = 0.2;
 
