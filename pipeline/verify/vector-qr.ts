@@ -7,7 +7,7 @@
  * rectangle fills (an image, text, a curve, a shading) is "not vector": the caller renders the page instead.
  */
 import jsqr from 'jsqr';
-import { intersects, markHits, type Box, type PageDrawing, type Rect } from './page.js';
+import { intersects, markHits, type Box, type Mark, type PageDrawing, type Rect } from './page.js';
 
 export type VectorQr =
   | { readonly ok: true; readonly text: string; readonly modules: number; readonly rectangles: number }
@@ -17,6 +17,9 @@ export type VectorQr =
 const jsQR = jsqr.default;
 
 const PX_PER_MODULE = 2;
+const NOT_RECTANGLES: Record<Mark['kind'], string> = {
+  fill: 'a filled shape that is not rectangles', stroke: 'a stroked path', image: 'an image', shading: 'a shading', annotation: 'an annotation', 'hiding text': 'text',
+};
 /** No certificate QR has modules below 0.2 pt (0.07 mm): smaller rectangles are not a printed symbol. */
 const MIN_MODULE_PT = 0.2;
 
@@ -25,7 +28,7 @@ export function qrFromDrawing(drawing: PageDrawing, area: Box): VectorQr {
   const rects: { r: Rect; dark: boolean }[] = [];
   for (const m of drawing.marks) {
     if (!markHits(m, area)) continue;
-    if (m.kind !== 'fill' || !m.rects) return { ok: false, reason: `the QR box holds ${m.kind === 'fill' ? 'a filled curve' : m.kind === 'hiding text' ? 'text' : `a ${m.kind === 'stroke' ? 'stroked path' : m.kind}`}` };
+    if (m.kind !== 'fill' || !m.rects) return { ok: false, reason: `the QR box holds ${NOT_RECTANGLES[m.kind]}` };
     for (const r of m.rects) rects.push({ r, dark: m.dark === true });
   }
   if (drawing.glyphs.some((g) => intersects(g.box, area))) return { ok: false, reason: 'the QR box holds text' };
@@ -61,10 +64,17 @@ export function qrFromDrawing(drawing: PageDrawing, area: Box): VectorQr {
     right = Math.max(right, last);
   }
   if (bottom < 0) return { ok: false, reason: 'nothing dark is left visible in the QR box' };
-  const size = Math.round((right - left + 1) / 4);
-  const sizeY = Math.round((bottom - top + 1) / 4);
-  if (size !== sizeY || size < 21 || size > 177 || (size - 17) % 4 !== 0) {
-    return { ok: false, reason: `the dark area of the QR box is ${size} × ${sizeY} modules, not a QR symbol (21-177, 4k+1, square)` };
+  // The module size from the top-left finder pattern: its top edge is a dark run of 7 modules. (Not from the
+  // narrowest rectangle: rectangles of a symbol painted over may be narrower than the visible symbol's modules.)
+  let run = 0;
+  while (left + run <= right && pic[top * w + left + run] === 1) run++;
+  const modulePx = run / 7;
+  const estimate = (right - left + 1) / modulePx;
+  const estimateY = (bottom - top + 1) / modulePx;
+  // The run is whole pixels: snap to the nearest symbol size (17 + 4 × version) that both sides agree with.
+  const size = 17 + 4 * Math.round((estimate - 17) / 4);
+  if (Math.abs(estimate - size) > 1.5 || Math.abs(estimateY - size) > 1.5 || size < 21 || size > 177) {
+    return { ok: false, reason: `the dark area of the QR box is ${estimate.toFixed(1)} × ${estimateY.toFixed(1)} modules, not a QR symbol (21-177 modules a side, 17 + 4 × version)` };
   }
   // The module matrix, sampled at each module's centre, drawn with a 4-module quiet zone for jsQR.
   const side = (size + 8) * PX_PER_MODULE;
