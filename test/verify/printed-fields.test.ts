@@ -115,6 +115,28 @@ test('a genuine certificate is VALID without a registry, status "not checked", i
   t.true(zbar.startsWith(`HTTP://JNDJ.OSTA.ORG.CN/?n=${number}#SC1:`), zbar);
 });
 
+test("what page.ts reads agrees with pdf.js: every text item of getTextContent is drawn, from its origin, by glyphs of the same text", async (t) => {
+  // pdf.js is the oracle here, not the verifier's reader: its operator list converts fonts and decodes images,
+  // 40-65 ms CPU a certificate (README, Dependencies).
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const bytes = readFileSync(certs[0]!.file);
+  const doc = await pdfjs.getDocument({ data: new Uint8Array(bytes), isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0 }).promise;
+  const content = await (await doc.getPage(1)).getTextContent();
+  await doc.destroy();
+  const glyphs = readPage(await PDFDocument.load(bytes)).glyphs.filter((g) => g.visible);
+  const items = content.items.filter((i): i is Extract<typeof i, { str: string }> => 'str' in i && i.str.trim() !== '');
+  t.true(items.length > 30, `${items.length} text items`);
+  for (const item of items) {
+    const [, , , , x, y] = item.transform as number[];
+    const start = glyphs.findIndex((g) => Math.abs(g.x - x!) < 0.05 && Math.abs(g.y - y!) < 0.05);
+    t.true(start >= 0, `no glyph at the origin of "${item.str}"`);
+    const want = item.str.replace(/\s+/g, '');
+    let got = '';
+    for (let k = start; k < glyphs.length && got.length < want.length; k++) got += glyphs[k]!.text.replace(/\s+/g, '');
+    t.is(got, want, `the text item "${item.str}" at (${x!.toFixed(1)}, ${y!.toFixed(1)})`);
+  }
+});
+
 test('a name covered by a white box and drawn anew in an appended update is INVALID, qr.printedText naming 姓名', async (t) => {
   const { file, name } = certs[0]!;
   const forged = await appendNameChange(readFileSync(file), name, 'Li Si');
