@@ -92,6 +92,7 @@ const MARK_WORDS: Record<Mark['kind'], string> = {
   fill: 'a filled shape', stroke: 'a stroked line', image: 'an image', shading: 'a shading', annotation: 'an annotation', 'hiding text': 'text in white',
 };
 
+const MAX_BOX_GLYPHS = 400;
 const centre = (g: Glyph): [number, number] => [(g.box.x0 + g.box.x1) / 2, (g.box.y0 + g.box.y1) / 2];
 const inside = (b: Box, [x, y]: [number, number]) => x >= b.x0 && x <= b.x1 && y >= b.y0 && y <= b.y1;
 const shrink = (b: Box, d: number): Box => ({ x0: b.x0 + d, y0: b.y0 + d, x1: b.x1 - d, y1: b.y1 - d });
@@ -120,6 +121,11 @@ function inspect(field: Field, box: Box, drawing: PageDrawing): { printed: strin
   const first = Math.min(...mine.map((g) => g.seq));
   const over = drawing.marks.filter((m) => m.seq > first && markHits(m, shrink(box, 0.3)));
   if (over.length > 0) problems.push(`${[...new Set(over.map((m) => MARK_WORDS[m.kind]))].join(' and ')} drawn over the ${field.label} box after its text`);
+  // Pairwise below; a box never holds more than a few dozen genuine glyphs.
+  if (mine.length > MAX_BOX_GLYPHS) {
+    problems.push(`${mine.length} glyphs are drawn in the ${field.label} box`);
+    return { printed: readingOrder(mine.slice(0, MAX_BOX_GLYPHS)), problems };
+  }
   const stacked = mine.some((g, i) => mine.some((h, k) => k > i && overlap(g.box, h.box) > 0.3 * Math.min(area(g.box), area(h.box))));
   if (stacked) problems.push(`text drawn over text in the ${field.label} box`);
   return { printed: readingOrder(mine), problems };

@@ -246,6 +246,8 @@ function streamBytes(s: PDFObject | undefined): Uint8Array {
 
 const num = (o: PDFObject | undefined, dflt: number) => (o instanceof PDFNumber ? o.asNumber() : dflt);
 
+const MAX_CMAP_ENTRIES = 100_000;
+
 /** A ToUnicode CMap's bfchar and bfrange entries (ISO 32000-1 §9.10.3). */
 function parseToUnicode(bytes: Uint8Array): Map<number, string> {
   const map = new Map<number, string>();
@@ -260,7 +262,9 @@ function parseToUnicode(bytes: Uint8Array): Map<number, string> {
   for (const block of text.matchAll(/beginbfrange([\s\S]*?)endbfrange/g)) {
     for (const m of block[1]!.matchAll(/<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*(?:<([0-9a-fA-F]+)>|\[([^\]]*)\])/g)) {
       const lo = parseInt(m[1]!, 16);
-      const hi = Math.min(parseInt(m[2]!, 16), lo + 0xffff);
+      // A hostile CMap could ask for millions of entries: a font of a certificate maps a few thousand at most.
+      if (map.size > MAX_CMAP_ENTRIES) break;
+      const hi = Math.min(parseInt(m[2]!, 16), lo + 0xffff, lo + MAX_CMAP_ENTRIES - map.size);
       if (m[3] !== undefined) {
         const base = Buffer.from(m[3].length % 4 ? m[3].padStart(Math.ceil(m[3].length / 4) * 4, '0') : m[3], 'hex');
         for (let c = lo; c <= hi; c++) {

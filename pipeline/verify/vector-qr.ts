@@ -31,6 +31,8 @@ export function qrFromDrawing(drawing: PageDrawing, area: Box): VectorQr {
     for (const r of m.rects) rects.push({ r, dark: m.dark === true });
   }
   if (drawing.glyphs.some((g) => intersects(g.box, area))) return { ok: false, reason: 'the QR box holds text' };
+  // A version-40 symbol has 31,329 modules; more rectangles than that are no symbol drawn by a certificate writer.
+  if (rects.length > 40_000) return { ok: false, reason: `${rects.length} rectangles are drawn in the QR box` };
   const dark = rects.filter((x) => x.dark && x.r.w > 0 && x.r.h > 0);
   if (dark.length === 0) return { ok: false, reason: 'no dark rectangles are drawn in the QR box' };
   let unit = Infinity;

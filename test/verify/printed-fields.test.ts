@@ -19,6 +19,8 @@ import { loadSheet, PT_PER_MM } from '../../pipeline/render/sheet.js';
 import { signPdf } from '../../pipeline/sign/index.js';
 import { verifyFiles, type FileVerdict } from '../../pipeline/verify/certificate.js';
 import { readPage } from '../../pipeline/verify/page.js';
+import { printedFieldsCheck, sheetOfPage } from '../../pipeline/verify/fields.js';
+import { parseQrText } from '../../pipeline/stamp/qr.js';
 import { qrFromDrawing } from '../../pipeline/verify/vector-qr.js';
 import { batchDir, certificateFiles, PHOTOS, profile, removeTempDirs, tempDir, validPeople, writeRoster } from '../helpers/cli.js';
 import { rasterise } from '../helpers/pdf.js';
@@ -234,4 +236,37 @@ test('a QR code that is not vector (an image of it) falls back to a 150 dpi rend
   const [v] = await verify(forged, 'qr-image');
   t.is(v!.verdict, 'valid', JSON.stringify(v!.checks.filter((c) => c.ok !== true)));
   t.regex(check(v!, 'qr.decode')!.message, /^QR code decoded from a 150 dpi render, because it could not be read as vector rectangles: the QR box holds an image/);
+});
+
+test('the page reader survives mangled content streams: 150 mutants of a real page, each read to an answer without a throw', async (t) => {
+  const bytes = readFileSync(certs[0]!.file);
+  const base = await PDFDocument.load(bytes);
+  const page = base.getPages()[0]!;
+  const contents = page.node.lookup(PDFName.of('Contents'), PDFArray);
+  const refs = contents.asArray() as PDFRef[];
+  const originals = refs.map((r) => {
+    const st = base.context.lookup(r);
+    return st instanceof PDFRawStream ? inflateSync(st.contents) : Buffer.alloc(0);
+  });
+  const box = loadSheet('style-one').images.find((i) => i.kind === 'qr')!;
+  let seed = 14;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const payload = parseQrText(execFileSync('zbarimg', ['--raw', '-q', '--nodbus', rasterise(certs[0]!.file, 150, join(work, 'mutant-base'))], { encoding: 'utf8' }).trim()).payload;
+  let answered = 0;
+  for (let i = 0; i < 150; i++) {
+    const k = Math.floor(rnd() * refs.length);
+    const b = Buffer.from(originals[k]!);
+    const kind = i % 3;
+    if (kind === 0) for (let n = 0; n < 20; n++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+    const mutated = kind === 1 ? b.subarray(0, Math.floor(rnd() * b.length)) : kind === 2 ? Buffer.concat([b, Buffer.from(' q 1 0 0 1 9 9 cm /X Do [(a) 3 <41 >] TJ BI /W 1 ID \x00 EI ( \\( ) Tj << /A [1 2 >> re f* Q Q Q')]) : b;
+    base.context.assign(refs[k]!, base.context.flateStream(mutated));
+    const drawing = readPage(base);
+    const found = sheetOfPage(drawing);
+    const top = drawing.media.y1;
+    qrFromDrawing(drawing, { x0: (box.x - 3) * PT_PER_MM, x1: (box.x + box.w + 3) * PT_PER_MM, y0: top - (box.y + box.h + 3) * PT_PER_MM, y1: top - (box.y - 3) * PT_PER_MM });
+    if ('sheet' in found) printedFieldsCheck(payload, drawing, found.sheet);
+    answered++;
+    base.context.assign(refs[k]!, base.context.flateStream(originals[k]!));
+  }
+  t.is(answered, 150);
 });
