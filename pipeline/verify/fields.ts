@@ -116,7 +116,8 @@ function inspect(field: Field, box: Box, drawing: PageDrawing): { printed: strin
   const mine = drawing.glyphs.filter((g) => g.visible && inside(box, centre(g)));
   const edge = shrink(box, 0.5);
   const crossing = drawing.glyphs.filter((g) => g.visible && !inside(box, centre(g)) && intersects(g.box, edge) && overlap(g.box, edge) > 0.2 * area(g.box));
-  if (crossing.length > 0) problems.push(`text crosses the edge of the ${field.label} box ("${crossing.map((g) => g.text).join('')}")`);
+  const shown = field.shown ?? ((t: string) => t);
+  if (crossing.length > 0) problems.push(`text crosses the edge of the ${field.label} box ("${shown(crossing.map((g) => g.text).join(''))}")`);
   if (mine.length === 0) return { printed: '', problems };
   const first = Math.min(...mine.map((g) => g.seq));
   const over = drawing.marks.filter((m) => m.seq > first && markHits(m, shrink(box, 0.3)));
