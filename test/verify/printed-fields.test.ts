@@ -22,7 +22,7 @@ import { readPage } from '../../pipeline/verify/page.js';
 import { printedFieldsCheck, sheetOfPage } from '../../pipeline/verify/fields.js';
 import { parseQrText } from '../../pipeline/stamp/qr.js';
 import { qrFromDrawing } from '../../pipeline/verify/vector-qr.js';
-import { batchDir, certificateFiles, PHOTOS, profile, removeTempDirs, tempDir, validPeople, writeRoster } from '../helpers/cli.js';
+import { batchDir, certificateFiles, PHOTOS, profile, removeTempDirs, ROSTERS, tempDir, validPeople, writeRoster } from '../helpers/cli.js';
 import { rasterise } from '../helpers/pdf.js';
 import { appendNameChange, pasteQr } from '../helpers/tamper.js';
 import { ensureIdentity, pem, testSigner } from '../sign/_identity.js';
@@ -269,4 +269,19 @@ test('the page reader survives mangled content streams: 150 mutants of a real pa
     base.context.assign(refs[k]!, base.context.flateStream(originals[k]!));
   }
   t.is(answered, 150);
+});
+
+test('style two: certificates of a style-two organisation are read with their own sheet, style two, and VALID', async (t) => {
+  const out = join(work, 'out-style-two');
+  await runBatch(makeContext({ now: new Date('2026-11-20T10:00:00+08:00'), operator: 'test' }), {
+    roster: join(ROSTERS, 'jingdian-maintenance-2026-11.xlsx'), profile: profile('jingdian-maintenance'), out, registry: join(work, 'registry-two.sqlite'), workers: 0,
+  });
+  const dir = batchDir(out);
+  const files = certificateFiles(dir).pdfs.slice(0, 4).map((f) => join(dir, 'certificates', f));
+  t.true(files.length > 0);
+  for (const v of await verifyFiles(files, { trustAnchors: anchors() })) {
+    t.is(v.verdict, 'valid', `${v.file}: ${JSON.stringify(v.checks.filter((c) => c.ok !== true))}`);
+    t.regex(check(v, 'qr.printedText')!.message, /field boxes of style-two print/);
+    t.regex(check(v, 'qr.decode')!.message, /drawing operators/);
+  }
 });
