@@ -28,10 +28,29 @@ interface FoundSignature {
   readonly field?: string;
 }
 
+/**
+ * The signatures found in, and the CMS parsed from, one byte array: `skillcert verify` asks verifyPdfSignature and
+ * pdfSignerCertificate about the same bytes, and parsing the CMS (pkijs) is the dearest step of both.
+ */
+const foundFor = new WeakMap<Uint8Array, Promise<FoundSignature[]>>();
+const cmsFor = new WeakMap<Uint8Array, { der: Buffer; cms: ParsedCms }>();
+function signaturesOf(pdfBytes: Uint8Array, pdf: Buffer): Promise<FoundSignature[]> {
+  let found = foundFor.get(pdfBytes);
+  if (!found) foundFor.set(pdfBytes, (found = findSignatures(pdf)));
+  return found;
+}
+function cmsOf(pdfBytes: Uint8Array, der: Buffer): ParsedCms {
+  const hit = cmsFor.get(pdfBytes);
+  if (hit && hit.der.equals(der)) return hit.cms;
+  const cms = parseCms(der);
+  cmsFor.set(pdfBytes, { der, cms });
+  return cms;
+}
+
 export async function verifyPdfSignature(pdfBytes: Uint8Array, opts: VerifyPdfOptions): Promise<Check[]> {
   const anchors = parseAnchors(opts.trustAnchors);
   const pdf = Buffer.from(pdfBytes.buffer, pdfBytes.byteOffset, pdfBytes.byteLength);
-  const found = await findSignatures(pdf);
+  const found = await signaturesOf(pdfBytes, pdf);
   if (found.length === 0) return [fail('signature.present', 'the PDF has no signature (no signature dictionary with a /ByteRange)')];
 
   const checks: Check[] = [];
@@ -75,7 +94,7 @@ export async function verifyPdfSignature(pdfBytes: Uint8Array, opts: VerifyPdfOp
   let cms: ParsedCms;
   try {
     if (cmsLength <= 0 || cmsLength > rawContents.length) throw new Error(`the /Contents (${rawContents.length} bytes) does not start with a complete DER element`);
-    cms = parseCms(rawContents.subarray(0, cmsLength));
+    cms = cmsOf(pdfBytes, rawContents.subarray(0, cmsLength));
   } catch (err) {
     checks.push(fail('signature.cms', `the signature is not a readable CMS SignedData: ${(err as Error).message}`));
     return checks;
@@ -232,13 +251,13 @@ export function parsePdfDate(s: string): Date | undefined {
  */
 export async function pdfSignerCertificate(pdfBytes: Uint8Array): Promise<X509Certificate | undefined> {
   const pdf = Buffer.from(pdfBytes.buffer, pdfBytes.byteOffset, pdfBytes.byteLength);
-  const found = await findSignatures(pdf);
+  const found = await signaturesOf(pdfBytes, pdf);
   if (found.length === 0) return undefined;
   const sig = found.reduce((a, b) => (end(b) > end(a) ? b : a));
   const [, l1, o2] = sig.byteRange as [number, number, number, number];
   try {
     const raw = Buffer.from(pdf.toString('latin1', l1 + 1, o2 - 1).replace(/\s+/g, ''), 'hex');
-    return parseCms(raw.subarray(0, derElementLength(raw))).signer?.x509;
+    return cmsOf(pdfBytes, raw.subarray(0, derElementLength(raw))).signer?.x509;
   } catch {
     return undefined;
   }
