@@ -4,7 +4,8 @@
  * and the after-issue commands (correct, reissue), so every path produces the same file.
  */
 import type { FontSet } from '../fonts/index.js';
-import type { Profile } from '../core/profile.js';
+import { readFileSync } from 'node:fs';
+import { profilePath, signatureLevel, type Profile } from '../core/profile.js';
 import type { Numbered } from '../core/record.js';
 // The render and stamp modules by name, not their index: a worker thread then does not load Chromium's driver
 // (puppeteer-core) or the photo checks, which it never uses (~10 MB a worker).
@@ -12,6 +13,8 @@ import { printedFields, type Reissue } from '../render/fields.js';
 import { composeCertificate } from '../render/overlay.js';
 import type { Template } from '../render/template.js';
 import { type LoadedSigner, signUpdate } from '../sign/index.js';
+import { addValidation } from '../sign/ltv.js';
+import { mergeValidation, prefetchValidation, ValidationCache, type PrefetchedValidation } from '../sign/revocation.js';
 import { buildQrText, drawQr } from '../stamp/qr.js';
 
 export interface CertificateKit {
@@ -19,6 +22,26 @@ export interface CertificateKit {
   readonly fonts: FontSet;
   readonly template: Template;
   readonly signer: LoadedSigner;
+  /**
+   * B-LT / B-LTA: the validation data the batch fetched once (`prefetchValidation`). Without it, each process
+   * fetches it once per signer (a cache per process) on its first certificate.
+   */
+  readonly validation?: PrefetchedValidation;
+}
+
+const perProcess = new WeakMap<LoadedSigner, Promise<PrefetchedValidation>>();
+
+function validationFor(kit: CertificateKit, now: Date): Promise<PrefetchedValidation> {
+  if (kit.validation) return Promise.resolve(kit.validation);
+  let p = perProcess.get(kit.signer);
+  if (!p) {
+    const { signer: cfg } = kit.profile;
+    const trustAnchorPems = cfg.trustAnchors.map((a) => readFileSync(profilePath(kit.profile, a), 'utf8'));
+    p = prefetchValidation({ tsaUrl: cfg.tsaUrl, trustAnchorPems }, kit.signer, now, { cache: new ValidationCache({ trustAnchors: trustAnchorPems }) });
+    p.catch(() => perProcess.delete(kit.signer));
+    perProcess.set(kit.signer, p);
+  }
+  return p;
 }
 
 export interface ProduceOptions {
@@ -46,12 +69,18 @@ export async function produceCertificate(kit: CertificateKit, rec: Numbered, pho
   });
   const seal = composed.boxes['seal.evaluation'];
   if (!seal) throw new RangeError(`the ${kit.template.sheet.id} sheet has no seal.evaluation box for the signature`);
-  return signUpdate(composed.update, signer, {
+  const level = signatureLevel(profile);
+  const tsaUrl = level === 'B-B' ? undefined : profile.signer.tsaUrl;
+  const signed = await signUpdate(composed.update, signer, {
     signingTime: opts.now,
     reason: `职业技能等级证书 ${rec.number}`,
     location: profile.name.zh,
     name: signer.label,
     widget: { pageIndex: 0, rect: [seal.x, seal.y, seal.x + seal.width, seal.y + seal.height] },
-    ...(profile.signer.tsaUrl ? { tsaUrl: profile.signer.tsaUrl } : {}),
+    ...(tsaUrl ? { tsaUrl } : {}),
   });
+  if (level !== 'B-LT' && level !== 'B-LTA') return signed;
+  // PAdES B-LT: the DSS in an update of its own; B-LTA: and the document timestamp over it (sign/ltv.ts).
+  const v = await validationFor(kit, opts.now);
+  return addValidation(signed, { data: mergeValidation(v.signer, v.tsa), ...(level === 'B-LTA' ? { docTimestamp: { url: tsaUrl! } } : {}) });
 }
