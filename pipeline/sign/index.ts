@@ -5,5 +5,5 @@ export { addSignaturePlaceholder, type PlaceholderOptions, type Rect } from './p
 export { CadesDetachedSigner } from './signer.js';
 export { createCadesSignature, maxCmsLength, type TimestampFn, type CadesResult } from './cms.js';
 export { requestTimestamp, requestTimestampOfDigest, timestamper, type TsaOptions } from './tsa.js';
-export { addValidation, signatureContents, vriKey, readDss, type AddValidationOptions } from './ltv.js';
+export { addValidation, signatureContents, vriKey, type AddValidationOptions } from './ltv.js';
 export { ValidationCache, prefetchValidation, mergeValidation, tokenCertificates, type ValidationData, type PrefetchedValidation } from './revocation.js';

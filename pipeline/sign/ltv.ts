@@ -7,7 +7,8 @@
  * added twice), which is how `skillcert extend` renews an archive.
  */
 import { createHash } from 'node:crypto';
-import { decodePDFRawStream, PDFArray, PDFDict, PDFHexString, PDFName, PDFNumber, type PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
+import { PDFDict, PDFHexString, PDFName, PDFNumber, type PDFObject, type PDFRef } from 'pdf-lib';
+import { readDss } from '../pdf/dss.js';
 import { PdfBase, PdfUpdate } from '../pdf/update.js';
 import { docTimestampDictionary, sigFlags, uniqueFieldName } from './placeholder.js';
 import { mergeValidation, type ValidationData } from './revocation.js';
@@ -43,33 +44,14 @@ export function signatureContents(pdf: Buffer): Buffer[] {
 /** ETSI EN 319 142-1 §5.4.2.2: the VRI key of a signature, the upper-case hex SHA-1 of its /Contents. */
 export const vriKey = (contents: Uint8Array): string => createHash('sha1').update(contents).digest('hex').toUpperCase();
 
-/** The validation data already in a DSS (decoded stream contents), for dedupe and for the verifier. */
-export function readDss(base: PdfBase): { dict?: PDFDict; data: ValidationData; refs: { certs: PDFRef[]; ocsps: PDFRef[]; crls: PDFRef[] } } {
-  const dss = base.lookup(base.doc.catalog.get(PDFName.of('DSS')));
-  const refs = { certs: [] as PDFRef[], ocsps: [] as PDFRef[], crls: [] as PDFRef[] };
-  if (!(dss instanceof PDFDict)) return { data: { certs: [], ocsps: [], crls: [] }, refs };
-  const read = (key: string, into: PDFRef[]) => {
-    const arr = base.lookup(dss.get(PDFName.of(key)));
-    const out: Buffer[] = [];
-    for (let i = 0; arr instanceof PDFArray && i < arr.size(); i++) {
-      const ref = arr.get(i);
-      const s = base.lookup(ref);
-      if (!(s instanceof PDFRawStream)) continue;
-      out.push(Buffer.from(decodePDFRawStream(s).decode()));
-      if (ref instanceof PDFRef) into.push(ref);
-    }
-    return out;
-  };
-  return { dict: dss, data: { certs: read('Certs', refs.certs), ocsps: read('OCSPs', refs.ocsps), crls: read('CRLs', refs.crls) }, refs };
-}
-
 /** Appends the DSS (and for B-LTA the document timestamp) to a signed PDF as one incremental update. */
 export async function addValidation(pdf: Buffer, o: AddValidationOptions): Promise<Buffer> {
   const base = await PdfBase.parse(pdf);
   const update = new PdfUpdate(base);
   const ctx = update.context;
   const catalog = update.catalog();
-  const old = readDss(base);
+  const dssNow = readDss(base.doc);
+  const old = { dict: dssNow.dict, data: dssNow, refs: dssNow.refs };
   const have = new Set([...old.data.certs, ...old.data.ocsps, ...old.data.crls].map((b) => createHash('sha256').update(b).digest('hex')));
   const stream = (bytes: Buffer) => update.register(ctx.flateStream(bytes));
   const refsByHash = new Map<string, PDFRef>();

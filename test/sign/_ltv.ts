@@ -11,7 +11,8 @@ import { PDFDocument } from 'pdf-lib';
 import * as pkijs from 'pkijs';
 import type { SignatureLevel } from '../../pipeline/core/profile.js';
 import { PdfBase, PdfUpdate } from '../../pipeline/pdf/update.js';
-import { addValidation, mergeValidation, prefetchValidation, readDss, signUpdate, ValidationCache } from '../../pipeline/sign/index.js';
+import { readDss } from '../../pipeline/pdf/dss.js';
+import { addValidation, mergeValidation, prefetchValidation, signUpdate, ValidationCache } from '../../pipeline/sign/index.js';
 import type { LoadedSigner } from '../../pipeline/sign/identity.js';
 import type { TestPki } from '../pki/_pki.js';
 import { makeTestPdf, SEAL_RECT } from './_pdf.js';
@@ -65,7 +66,7 @@ export function nssDbFor(rootPem: string, crls: readonly Buffer[] = []): string 
  * accepts) — and offline, with the file's data, is what B-LT is for.
  */
 export async function pdfsigWith(file: string, rootPem: string): Promise<string> {
-  const { data } = readDss(await PdfBase.parse(readFileSync(file)));
+  const data = readDss(await PDFDocument.load(readFileSync(file)));
   const r = spawnSync('pdfsig', ['-nssdir', `sql:${nssDbFor(rootPem, data.crls)}`, '-no-ocsp', file], { encoding: 'utf8' });
   return r.stdout + r.stderr;
 }
@@ -96,7 +97,7 @@ export function signedParts(pdf: Buffer): SignedPart[] {
 
 /** The DSS streams (decoded), as PEM files for openssl: certificates, CRLs, and each OCSP response as DER. */
 export async function dssFiles(pdf: Buffer): Promise<{ dir: string; certs: string; crls: string; ocsps: string[]; counts: { certs: number; ocsps: number; crls: number } }> {
-  const { data } = readDss(await PdfBase.parse(pdf));
+  const data = readDss(await PDFDocument.load(pdf));
   const dir = mkdtempSync(join(tmpdir(), 'skillcert-dss-'));
   const pem = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
   writeFileSync(join(dir, 'certs.pem'), data.certs.map((d) => pem('CERTIFICATE', d)).join(''));

@@ -5,7 +5,7 @@
  * signature timestamp and the document timestamp, qpdf --check — and the revocation data fetched once per batch.
  */
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pkijs from 'pkijs';
 import { ValidationCache, prefetchValidation, signatureContents, vriKey } from '../../pipeline/sign/index.js';
@@ -45,8 +45,9 @@ test('openssl verifies the signature over its byte ranges with the chain and the
   t.deepEqual(dss.counts, { certs: 4, ocsps: 1, crls: 2 }, 'org, issuing CA, root, TSA (the root once); OCSP for org; the CRLs of the issuing CA and the root');
   writeFileSync(join(dss.dir, 'sig.der'), sig!.der);
   writeFileSync(join(dss.dir, 'content.bin'), sig!.signedBytes);
-  writeFileSync(join(dss.dir, 'root.pem'), pki.rootPem);
-  const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dss.dir, 'sig.der'), '-content', join(dss.dir, 'content.bin'), '-CAfile', join(dss.dir, 'root.pem'), '-certfile', dss.certs, '-CRLfile', dss.crls, '-crl_check_all', '-purpose', 'any', '-out', '/dev/null']);
+  // openssl cms has no -CRLfile: the CA file's lookup loads the CRLs in it too (X509_load_cert_crl_file).
+  writeFileSync(join(dss.dir, 'root+crls.pem'), pki.rootPem + readFileSync(dss.crls, 'utf8'));
+  const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dss.dir, 'sig.der'), '-content', join(dss.dir, 'content.bin'), '-CAfile', join(dss.dir, 'root+crls.pem'), '-certfile', dss.certs, '-crl_check_all', '-purpose', 'any', '-out', '/dev/null']);
   t.true(r.ok, r.out);
   t.regex(r.out, /Verification successful/);
 });
