@@ -121,6 +121,31 @@ export class ValidationCache {
     return (await this.forPath(this.path(certs[0], certs))).data;
   }
 
+  /**
+   * Validation data for everything already in a signed PDF (given the /Contents of each of its signatures and
+   * document timestamps): each signer's path, each signature timestamp's and document timestamp's TSA path.
+   */
+  async forSignatures(contents: readonly Buffer[]): Promise<ValidationData> {
+    const parts: ValidationData[] = [];
+    for (const raw of contents) {
+      const ci = pkijs.ContentInfo.fromBER(raw);
+      const sd = new pkijs.SignedData({ schema: ci.content });
+      if (sd.encapContentInfo.eContentType === '1.2.840.113549.1.9.16.1.4') {
+        parts.push(await this.forToken(toDer(ci.toSchema())));
+        continue;
+      }
+      const si = sd.signerInfos[0];
+      const sid = si?.sid;
+      const certs = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => certFromDer(toDer(c.toSchema())));
+      const leaf = certs.find((c) => sid instanceof pkijs.IssuerAndSerialNumber && c.pkijs.issuer.isEqual(sid.issuer) && c.pkijs.serialNumber.isEqual(sid.serialNumber));
+      if (!leaf) throw new SkillcertError('E_SIGN', 'a signature of the PDF does not carry its signer certificate; its validation data cannot be collected');
+      parts.push((await this.forPath(this.path(leaf, certs))).data);
+      const token = si?.unsignedAttrs?.attributes.find((a) => a.type === '1.2.840.113549.1.9.16.2.14')?.values[0];
+      if (token) parts.push(await this.forToken(Buffer.from(token.toBER(false))));
+    }
+    return mergeValidation(...parts);
+  }
+
   /** The TSA's validation data learnt from one probe token, once per TSA address (its chain does not change in a batch). */
   forTsa(url: string, timeoutMs?: number): Promise<ValidationData> {
     let p = this.tsaProbes.get(url);
