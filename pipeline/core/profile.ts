@@ -54,7 +54,17 @@ export const Profile = z.object({
   /** style-one for orgCode 0000 and competitions, style-two otherwise (第十条); set only to override. */
   style: z.enum(['style-one', 'style-two']).optional(),
   /** The issuing (branch) organisation of style two, printed and sealed on the left side. */
-  branch: z.object({ name: bilingual, seal: z.string() }).optional(),
+  branch: z
+    .object({
+      name: bilingual,
+      seal: z.string(),
+      /**
+       * The branch's own signing identity: style-two certificates are then signed twice, the branch first (its
+       * widget on its seal), the evaluation organisation second. Without it, the organisation signs alone.
+       */
+      signer: z.object({ p12: z.string(), passwordEnv: z.string().optional(), passwordFile: z.string().optional() }).optional(),
+    })
+    .optional(),
   seals: z.object({
     /** Evaluation organisation's seal, or the competition seal / proxy seal for competitions. */
     evaluation: z.string(),
