@@ -1,8 +1,11 @@
 /**
- * Verifies the signature of a certificate PDF (SPEC §6): the byte range covers the whole file, the digest
- * matches, the CMS signature verifies, the signer chains to a configured trust anchor and was valid at the
- * signing time (the timestamp's time when there is a valid one), and the timestamp token verifies.
- * Returns every check; never throws for a bad PDF (only for unreadable trust anchors, a configuration error).
+ * Verifies the signatures of a certificate PDF (SPEC §6, issue 15): for each signature, the byte range, the digest,
+ * the CMS signature, the signer's chain to a configured trust anchor and its validity at the signing time (the
+ * timestamp's time when there is a valid one), the signature timestamp, the revocation status from the file's DSS
+ * (or fetched, online); for each document timestamp, its token over the byte ranges; the last revision covered by
+ * a signature or timestamp, the earlier ones followed only by what PAdES allows. Each signature and timestamp gets
+ * an ETSI EN 319 102-1 indication and the PAdES level found. Never throws for a bad PDF (only for unreadable trust
+ * anchors, a configuration error).
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
@@ -86,7 +89,7 @@ export async function verifyPdfSignatures(pdfBytes: Uint8Array, opts: VerifyPdfO
       : pass('signature.present', `${sigs.length} signature(s) (${sigs.map((s) => s.field ?? '?').join(', ')})${stamps.length ? ` and ${stamps.length} document timestamp(s)` : ''}; each is checked`),
   );
   const dss = doc ? readDss(doc) : { certs: [], ocsps: [], crls: [] };
-  const ctx: Ctx = { pdf, doc, anchors, opts, data: { ocsps: [...dss.ocsps], crls: [...dss.crls] }, hasDss: dss.certs.length + dss.ocsps.length + dss.crls.length > 0, furthest: end(sorted[sorted.length - 1]!), stamps: [], cache: opts.online ? new ValidationCache({ trustAnchors: opts.trustAnchors, ...(opts.fetch ? { fetch: opts.fetch } : {}) }) : undefined };
+  const ctx: Ctx = { pdf, doc, anchors, opts, data: { ocsps: [...dss.ocsps], crls: [...dss.crls] }, inFile: { ocsps: dss.ocsps, crls: dss.crls }, hasDss: dss.certs.length + dss.ocsps.length + dss.crls.length > 0, furthest: end(sorted[sorted.length - 1]!), stamps: [], cache: opts.online ? new ValidationCache({ trustAnchors: opts.trustAnchors, ...(opts.fetch ? { fetch: opts.fetch } : {}) }) : undefined };
   const reports: SignatureReport[] = [];
   // Document timestamps first (they are POE for the signatures they cover), the latest judged against the validation time.
   const stampResults: Judged[] = [];
@@ -108,7 +111,10 @@ interface Ctx {
   readonly doc?: PDFDocument;
   readonly anchors: readonly Cert[];
   readonly opts: VerifyPdfOptions;
+  /** Revocation data to judge with: the DSS's, plus what --online fetched. */
   readonly data: { ocsps: Buffer[]; crls: Buffer[] };
+  /** The DSS's alone: what the level found is judged by. */
+  readonly inFile: { readonly ocsps: readonly Buffer[]; readonly crls: readonly Buffer[] };
   readonly hasDss: boolean;
   readonly furthest: number;
   /** Document timestamps that verified: their end in the file and their time. */
@@ -369,7 +375,7 @@ async function judgeSignature(sig: FoundSignature, ctx: Ctx, label: string): Pro
 
   // PAdES level found (ETSI EN 319 142-1 §6): B-T with a signature timestamp; B-LT when the file's own data covers
   // every certificate of the signer's and the TSA's paths; B-LTA when a document timestamp then covers it.
-  const dssOnly = { ocsps: ctx.doc ? [...readDss(ctx.doc).ocsps] : [], crls: ctx.doc ? [...readDss(ctx.doc).crls] : [] };
+  const dssOnly = ctx.inFile;
   const inFile = (p: readonly Cert[]) => p.every((cert, i) => !p[i + 1] || isSelfSigned(cert) || (ocspUrls(cert).length === 0 && crlUrls(cert).length === 0) || !!revocationStatus(cert, p[i + 1]!, dssOnly));
   let level: SignatureLevel = 'B-B';
   if (token && tsOk) level = 'B-T';
