@@ -19,7 +19,7 @@ import { openRegistry, type Registry, type StatusReport } from '../registry/inde
 import { fail, pass, unknown, type Check } from '../core/check.js';
 import { buildPath, certFromDer, cn, parseAnchors } from '../pki/chain.js';
 import { pemCertificates } from '../pki/pem.js';
-import { pdfSignerCertificate, verifyPdfSignature } from './pdf-signature.js';
+import { pdfSignerCertificate, verifyPdfSignatures, type SignatureReport } from './pdf-signature.js';
 import { decodeQrFromPng, keysFromCertificates } from './qr.js';
 import { verifyQrText } from '../stamp/qr.js';
 import { PDFDocument } from 'pdf-lib';
@@ -46,6 +46,8 @@ export interface FileVerdict {
    */
   readonly status?: CertificateStatus;
   readonly checks: readonly Check[];
+  /** Each signature and document timestamp with its ETSI EN 319 102-1 indication and PAdES level. */
+  readonly signatures?: readonly SignatureReport[];
 }
 
 export interface VerifyOptions {
@@ -57,6 +59,8 @@ export interface VerifyOptions {
   readonly at?: Date;
   /** Organisation certificates (PEM) whose keys may sign QR codes; the PDF's own signer is always one. */
   readonly orgCertificates?: readonly string[];
+  /** Fetch fresh revocation data besides the file's DSS. */
+  readonly online?: boolean;
 }
 
 export function verdictOf(checks: readonly Check[]): Verdict {
@@ -137,7 +141,8 @@ function qrArea(sheet: Sheet, media: PageDrawing['media']) {
 
 async function verifyOne(file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
   const bytes = await readFile(file);
-  const checks: Check[] = [...(await verifyPdfSignature(bytes, { trustAnchors: opts.trustAnchors, ...(opts.at ? { at: opts.at } : {}) }))];
+  const sig = await verifyPdfSignatures(bytes, { trustAnchors: opts.trustAnchors, ...(opts.at ? { at: opts.at } : {}), ...(opts.online ? { online: true } : {}) });
+  const checks: Check[] = [...sig.checks];
   const signer = await pdfSignerCertificate(bytes);
   const page = await pageOf(bytes);
   const area = page.drawing && page.sheet ? qrArea(page.sheet, page.drawing.media) : undefined;
@@ -172,7 +177,7 @@ async function verifyOne(file: string, opts: VerifyOptions, registry: Registry |
     if (found.check) checks.push(found.check);
     status = found.status;
   }
-  return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), ...(status ? { status } : {}), checks };
+  return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), ...(status ? { status } : {}), checks, signatures: sig.signatures };
 }
 
 /** Verifies PDFs (files, or every .pdf in a folder), each independently: one bad file never hides another. */
