@@ -67,7 +67,7 @@ const maxRssKb = process.resourceUsage().maxRSS;
 
 async function reference(): Promise<CpuSample> {
   const plan = planBatch(ctx, opts);
-  const engines = startEngines(plan); // the print cache holds the batch's template: no Chromium here
+  const engines = startEngines(plan, ctx.now); // the print cache holds the batch's template: no Chromium here
   try {
     const pool = await engines.ready();
     const first = r.summary.issued[0]!;

@@ -53,6 +53,21 @@ function validationFor(kit: Pick<CertificateKit, 'signer' | 'profile' | 'validat
   return p;
 }
 
+/** What a kit's validation data is, sent to worker threads with the template (plain bytes). */
+export type KitValidation = Pick<CertificateKit, 'validation' | 'branchValidation'>;
+
+/**
+ * At B-LT / B-LTA, the validation data of the signers fetched once for a whole batch — however many worker
+ * threads sign — and checked (a signer revoked before `now` is refused, E_SIGN); nothing below B-LT.
+ */
+export async function batchValidation(profile: Profile, signer: LoadedSigner, branch: LoadedSigner | undefined, now: Date): Promise<KitValidation> {
+  const level = signatureLevel(profile);
+  if (level !== 'B-LT' && level !== 'B-LTA') return {};
+  const validation = await validationFor({ profile, signer }, now);
+  const branchValidation = branch ? await validationFor({ profile, signer: branch }, now) : undefined;
+  return { validation, ...(branchValidation ? { branchValidation } : {}) };
+}
+
 export interface ProduceOptions {
   /** The run's clock: document dates and the claimed signing time. */
   readonly now: Date;
