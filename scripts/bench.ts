@@ -1,12 +1,12 @@
 /**
- * `npm run bench -- [--count 1000[,20000…]] [--workers W] [--postgres] [--keep]`: for each count, a synthetic roster of
+ * `npm run bench -- [--count 1000[,20000…]] [--level B-B[,B-LTA…]] [--workers W] [--postgres] [--keep]`: for each count and level, a synthetic roster of
  * N people with photos and the full batch (ingest → validate → number → render → stamp → sign → bundle) in a process
  * of its own, then one line each: certificates per second end to end, CPU ms per certificate (user + system of the
  * whole process tree — the batch's threads and the Chromium it starts — over the certificates), cores used on
  * average, peak RSS, mean size, the time per stage, and the same-run reference (scripts/bench-run.ts: the bare
  * certificate loop on the batch's template and pool, measured right after it) with the ratio of the two.
  * `--postgres` starts a PostgreSQL server on loopback (test/helpers/postgres.ts) and runs the batch on it as a
- * queued batch of one machine. The last line of each count is `certs/s=<n> cpu-ms/cert=<n>`.
+ * queued batch of one machine. Levels above B-B sign with the loopback test PKI (OCSP, CRLs, an RFC 3161 TSA). The last line of each count is `certs/s=<n> cpu-ms/cert=<n>`.
  * Photos: 100 distinct JPEG files shared round-robin by the rows (each row's photo is still decoded, checked and
  * resized, as in a real batch).
  */
@@ -14,17 +14,21 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { once } from 'node:events';
 import ExcelJS from 'exceljs';
 import sharp from 'sharp';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FIXTURES_DIR } from '../pipeline/core/paths.js';
 import type { BenchRun } from './bench-run.js';
 import { gb11643CheckDigit } from '../pipeline/core/gb11643.js';
 import { startPostgres, type PgServer } from '../test/helpers/postgres.js';
+import { startTestPki, type TestPki } from '../test/pki/_pki.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, postgres: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, postgres: { type: 'boolean', default: false }, level: { type: 'string', default: 'B-B' }, keep: { type: 'boolean', default: false } } });
 const counts = values.count.split(',').map(Number);
+const levels = values.level.split(',');
+if (!levels.every((l) => ['B-B', 'B-T', 'B-LT', 'B-LTA'].includes(l))) throw new Error(`Expected --level as B-B, B-T, B-LT or B-LTA, comma-separated, but received ${values.level}`);
 if (!counts.every((n) => Number.isInteger(n) && n >= 1)) throw new Error(`Expected --count as whole numbers ≥ 1, comma-separated, but received ${values.count}`);
 
 /** user + system CPU of this process's waited-for children and their waited-for descendants (Linux /proc), in ms. */
@@ -50,6 +54,7 @@ const LEVEL = ['', '一级/高级技师', '二级/技师', '三级/高级工', '
 const work = mkdtempSync(join(tmpdir(), 'skillcert-bench-'));
 const photos = join(work, 'photos');
 let pgServer: PgServer | undefined;
+let pki: TestPki | undefined;
 try {
   // Photos: head-and-shoulders silhouettes on white, as a studio would send (~400 × 520 px JPEG).
   const { mkdirSync } = await import('node:fs');
@@ -59,28 +64,39 @@ try {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="520"><rect width="400" height="520" fill="#fff"/><ellipse cx="200" cy="195" rx="84" ry="102" fill="hsl(${(hue + 20) % 360},35%,72%)"/><path d="M 60 520 Q 70 335 200 325 Q 330 335 340 520 Z" fill="hsl(${hue},45%,30%)"/></svg>`;
     await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(join(photos, `p${p}.jpg`));
   }
-  // A bench organisation: the haidian fixture with a blank-stock range large enough for any count.
-  const profile = join(work, 'profile.json');
+  // A bench organisation: the haidian fixture with a blank-stock range large enough for any count. Above B-B it
+  // signs with the loopback test PKI (test/pki/_pki.ts: OCSP, CRLs and a TSA on this machine), as the tests do.
+  const needsPki = levels.some((l) => l !== 'B-B');
+  if (needsPki) pki = await startTestPki();
   const fx = (p: string) => join(FIXTURES_DIR, p);
-  writeFileSync(profile, JSON.stringify({
-    id: 'bench-org', kind: 'organisation',
-    name: { zh: '北京市海淀区启航职业技能培训学校', en: 'Beijing Haidian Qihang Vocational Skills Training School' },
-    category: 'S', orgCode: '0000', numbering: { rule: 'beijing', district: '08', serial: '4012' },
-    seals: { evaluation: fx('seals/haidian-qihang.png'), steel: fx('seals/steel-haidian-qihang.png') },
-    signer: { p12: fx('signer/generated/org.p12'), passwordFile: fx('signer/generated/password.txt'), trustAnchors: [fx('signer/generated/root-ca.pem')] },
-    scope: OCCUPATIONS.map(([occupation, levels]) => ({ occupation, jobs: [], levels })),
-    stock: { from: 10000000, to: 99999999, digits: 8 },
-  }));
+  const profileFor = (level: string): string => {
+    const file = join(work, `profile-${level}.json`);
+    const signer = level === 'B-B'
+      ? { p12: fx('signer/generated/org.p12'), passwordFile: fx('signer/generated/password.txt'), trustAnchors: [fx('signer/generated/root-ca.pem')] }
+      : { p12: pki!.p12('org').file, passwordFile: pki!.p12('org').passwordFile, tsaUrl: pki!.tsaUrl, level, trustAnchors: [join(work, 'pki-root.pem')] };
+    writeFileSync(file, JSON.stringify({
+      id: 'bench-org', kind: 'organisation',
+      name: { zh: '北京市海淀区启航职业技能培训学校', en: 'Beijing Haidian Qihang Vocational Skills Training School' },
+      category: 'S', orgCode: '0000', numbering: { rule: 'beijing', district: '08', serial: '4012' },
+      seals: { evaluation: fx('seals/haidian-qihang.png'), steel: fx('seals/steel-haidian-qihang.png') },
+      signer,
+      scope: OCCUPATIONS.map(([occupation, levels]) => ({ occupation, jobs: [], levels })),
+      stock: { from: 10000000, to: 99999999, digits: 8 },
+    }));
+    return file;
+  };
+  if (pki) writeFileSync(join(work, 'pki-root.pem'), pki.rootPem);
   if (values.postgres) pgServer = await startPostgres();
   process.stdout.write(`machine: ${availableParallelism()} cores; registry ${values.postgres ? 'PostgreSQL (loopback, queued batch of one machine)' : 'SQLite'}\n`);
-  for (const count of counts) await bench(count, profile);
+  for (const count of counts) for (const level of levels) await bench(count, level, profileFor(level));
 } finally {
   await pgServer?.stop();
+  await pki?.close();
   if (values.keep) process.stderr.write(`kept ${work}\n`);
   else rmSync(work, { recursive: true, force: true });
 }
 
-async function bench(count: number, profile: string): Promise<void> {
+async function bench(count: number, level: string, profile: string): Promise<void> {
   // The roster, streamed (20,000 rows would not fit a sane memory budget as one workbook object).
   const roster = join(work, `roster-${count}.xlsx`);
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: roster, useSharedStrings: true });
@@ -92,23 +108,25 @@ async function bench(count: number, profile: string): Promise<void> {
     ws.addRow([i + 1, name, i % 2 ? '男' : '女', '201', residentId(i), '北京城建集团有限公司', occ, '', LEVEL[levels[i % levels.length]!], '合格', `p${i % 100}.jpg`, '2026-11-20']).commit();
   }
   await wb.commit();
-  const out = join(work, `out-${count}`);
+  const out = join(work, `out-${count}-${level}`);
   const registry = pgServer ? await pgServer.createDatabase() : undefined;
 
   // The batch runs in a process of its own, as `skillcert run` does: its peak RSS is the batch's, not the roster
   // generator's above, and its CPU (with the Chromium it starts) is read back as this process's children's.
   const children0 = childrenCpuMs();
-  const child = spawnSync(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
-    input: JSON.stringify({ roster, profile, out, photos, ...(registry ? { registry } : {}), ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}) }),
-    encoding: 'utf8',
+  // (spawned, not spawnSync: the test PKI above B-B answers from this process's event loop)
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
     // As bin/skillcert runs the CLI: glibc's malloc arenas capped (see there).
     env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
     stdio: ['pipe', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
   });
-  if (child.status !== 0) throw new Error(`bench: the batch process ended with ${child.status ?? child.signal}`);
+  child.stdin.end(JSON.stringify({ roster, profile, out, photos, ...(registry ? { registry } : {}), ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}) }));
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+  if (code !== 0) throw new Error(`bench: the batch process ended with ${code ?? signal}`);
   const treeCpuMs = childrenCpuMs() - children0;
-  const r = JSON.parse(child.stdout) as BenchRun;
+  const r = JSON.parse(stdout) as BenchRun;
   const { seconds, issued } = r;
   if (issued !== count) throw new Error(`bench: expected ${count} certificates but ${issued} were issued (${r.problems.join('; ')})`);
   const dir = join(r.dir, 'certificates');
@@ -121,12 +139,12 @@ async function bench(count: number, profile: string): Promise<void> {
   const refRate = ref.count / (ref.wallMs / 1000);
   const refCpu = ref.cpuMs / ref.count;
   const w = (line: string) => process.stdout.write(`${line}\n`);
-  w(`— ${issued} certificates —`);
+  w(`— ${issued} certificates, PAdES ${level} —`);
   w(`end to end ${seconds.toFixed(1)} s (roster to signed files, tables and bundle): ${rate.toFixed(1)} certificates/s`);
-  w(`CPU ${cpuPerCert.toFixed(1)} ms per certificate (process tree: ${(batchTreeCpuMs / 1000).toFixed(1)} s, of which Chromium and other children ${((batchTreeCpuMs - r.batchCpuMs) / 1000).toFixed(1)} s); cores used on average ${(batchTreeCpuMs / 1000 / seconds).toFixed(2)}`);
+  w(`CPU ${cpuPerCert.toFixed(1)} ms per certificate (process tree: ${(batchTreeCpuMs / 1000).toFixed(1)} s; the batch process alone ${(r.batchCpuMs / issued).toFixed(1)} ms per certificate, Chromium and other children ${((batchTreeCpuMs - r.batchCpuMs) / 1000).toFixed(1)} s${level !== 'B-B' ? ', which above B-B includes the loopback TSA\'s openssl processes' : ''}); cores used on average ${(batchTreeCpuMs / 1000 / seconds).toFixed(2)}`);
   w(`reference (same run, bare render + stamp + sign + write loop on the same template and pool, ${ref.count} certificates): ${refRate.toFixed(1)} certificates/s, ${refCpu.toFixed(1)} ms CPU per certificate → batch/reference: ${(cpuPerCert / refCpu).toFixed(2)}× CPU, ${(refRate / rate).toFixed(2)}× time`);
   w(`mean size ${Math.round(bytes / issued)} bytes per certificate; peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB (the batch process: main thread and workers)`);
   w(`timings ms ${JSON.stringify(r.timings)}`);
   if (Object.keys(r.peakByStage).length) w(`peak RSS MB by the end of each stage ${JSON.stringify(r.peakByStage)}`);
-  w(`certs/s=${rate.toFixed(1)} cpu-ms/cert=${cpuPerCert.toFixed(1)}`);
+  w(`certs/s=${rate.toFixed(1)} cpu-ms/cert=${cpuPerCert.toFixed(1)} level=${level}`);
 }
