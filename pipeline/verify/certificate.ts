@@ -6,12 +6,10 @@
  * Verdicts follow EU DSS: valid (every check passed), invalid (one failed), indeterminate (none failed, some
  * could not be decided).
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { validateAny } from '../number/index.js';
 import { dateZh, EMPTY_JOB, levelLabel } from '../core/record.js';
 import { openRegistry, type Registry, type StatusReport } from '../registry/index.js';
@@ -20,10 +18,9 @@ import { buildPath, certFromDer, cn, parseAnchors } from '../pki/chain.js';
 import { pemCertificates } from '../pki/pem.js';
 import { pdfSignerCertificate, verifyPdfSignature } from './pdf-signature.js';
 import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
+import { SkillcertError } from '../core/errors.js';
 import { verifyQrText } from '../stamp/qr.js';
 import { maskId } from '../core/privacy.js';
-
-const run = promisify(execFile);
 
 export type Verdict = 'valid' | 'invalid' | 'indeterminate';
 
@@ -109,19 +106,37 @@ export function registryCheck(s: StatusReport): Check {
   return s.pendingRender ? unknown('registry.status', `issued${extra}`) : pass('registry.status', `issued and current in the registry${extra}`);
 }
 
-async function pageText(file: string): Promise<string> {
-  const { stdout } = await run('pdftotext', ['-enc', 'UTF-8', '-f', '1', '-l', '1', file, '-'], { maxBuffer: 8 << 20 });
-  return stdout;
+/**
+ * Runs a tool with the bytes on its standard input and returns its standard output: the PDF (an upload to the
+ * service, too) is never written to disk. Exit codes in `quiet` mean "nothing found" and yield an empty output.
+ */
+function piped(cmd: string, args: readonly string[], input: Uint8Array, quiet: readonly number[] = []): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => {}); // a tool that stops reading early (a broken PDF) closes its input: its exit code says why
+    child.on('error', (e: NodeJS.ErrnoException) => reject(new SkillcertError('E_VERIFY', e.code === 'ENOENT' ? `${cmd} is not installed` : `${cmd} failed: ${e.message}`, {}, { cause: e })));
+    child.on('close', (code) => {
+      if (code === 0) return resolvePromise(Buffer.concat(out));
+      if (code !== null && quiet.includes(code)) return resolvePromise(Buffer.alloc(0));
+      reject(new SkillcertError('E_VERIFY', `${cmd} failed (exit ${code ?? 'killed'}): ${Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? ''}`));
+    });
+    child.stdin.end(input);
+  });
 }
 
-async function qrFromPage(file: string): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'skillcert-verify-'));
-  try {
-    await run('pdftoppm', ['-r', '150', '-png', '-f', '1', '-l', '1', '-singlefile', file, join(dir, 'page')]);
-    return await decodeQrFromPng(join(dir, 'page.png'));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+async function pageText(pdf: Uint8Array): Promise<string> {
+  return (await piped('pdftotext', ['-enc', 'UTF-8', '-f', '1', '-l', '1', '-', '-'], pdf)).toString('utf8');
+}
+
+async function qrFromPage(pdf: Uint8Array): Promise<string[]> {
+  const png = await piped('pdftoppm', ['-r', '150', '-png', '-f', '1', '-l', '1', '-singlefile', '-'], pdf);
+  // zbarimg exits 4 when the image holds no symbol; --raw ends each symbol with a newline.
+  const text = await piped('zbarimg', ['--raw', '-q', '--nodbus', '-Sdisable', '-Sqrcode.enable', '-'], png, [4]);
+  return text.toString('utf8').split('\n').filter((l) => l.length > 0);
 }
 
 async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: Registry | undefined) => Promise<T>): Promise<T> {
@@ -135,10 +150,29 @@ async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: Registry |
 }
 
 async function verifyOne(file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
-  const bytes = await readFile(file);
+  return verifyBytes(await readFile(file), file, opts, registry);
+}
+
+/**
+ * Verifies one PDF held in memory (an upload to `skillcert serve`): the same checks and verdict as verifyFiles,
+ * under `label`; never throws for a bad file: an unreadable one is invalid, "not a readable PDF".
+ */
+export async function verifyPdfBytes(bytes: Uint8Array, label: string, opts: VerifyOptions): Promise<FileVerdict> {
+  // A PDF starts with %PDF- within its first 1024 bytes (ISO 32000-1 §7.5.2, as readers accept it).
+  if (!Buffer.from(bytes.subarray(0, 1024)).includes('%PDF-')) return { file: label, verdict: 'invalid', checks: [fail('file.readable', 'not a readable PDF: no %PDF- header')] };
+  return withRegistry(opts.registry, async (registry) => {
+    try {
+      return await verifyBytes(bytes, label, opts, registry);
+    } catch (err) {
+      return { file: label, verdict: 'invalid', checks: [fail('file.readable', `not a readable PDF: ${(err as Error).message}`)] };
+    }
+  });
+}
+
+async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
   const checks: Check[] = [...(await verifyPdfSignature(bytes, { trustAnchors: opts.trustAnchors, ...(opts.at ? { at: opts.at } : {}) }))];
   const signer = await pdfSignerCertificate(bytes);
-  const codes = await qrFromPage(file);
+  const codes = await qrFromPage(bytes);
   let number: string | undefined;
   if (codes.length === 0) {
     checks.push(fail('qr.decode', 'no QR code could be decoded from a 150 dpi render of the page'));
@@ -148,7 +182,7 @@ async function verifyOne(file: string, opts: VerifyOptions, registry: Registry |
     checks.push(pass('qr.decode', `QR code decoded from a 150 dpi render${codes.length > 1 ? ` (${codes.length} codes; the first checked)` : ''}`), ...q.checks);
     if (q.payload) {
       number = q.payload.number;
-      checks.push(printedAgreement(q.payload, await pageText(file)));
+      checks.push(printedAgreement(q.payload, await pageText(bytes)));
     }
   }
   let status: CertificateStatus | undefined;
