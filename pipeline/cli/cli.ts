@@ -318,6 +318,51 @@ amendOptions(
   }
 });
 
+program
+  .command('serve')
+  .description('the verification service: the bilingual page (drop a PDF, QR landing, query) and its JSON API')
+  .option('--registry <path or URL>', 'the registry (SQLite file or postgres:// URL)', 'output/demo/registry.sqlite')
+  .addOption(new Option('--port <n>', 'TCP port').argParser(Number).default(8480))
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--trust <dir>', 'trust list folder: CA certificates (anchors) and organisation certificates named <orgCode>….pem')
+  .option('--profile <file...>', "trust these profiles' organisations (default, without --trust: the demo's fixtures/profiles)")
+  .addOption(new Option('--query-rate <n>', 'queries per client and minute (第十六条)').argParser(Number).default(10))
+  .addOption(new Option('--verify-rate <n>', 'PDF uploads per client and minute').argParser(Number).default(120))
+  .action(async (opts: { registry: string; port: number; host: string; trust?: string; profile?: string[]; queryRate: number; verifyRate: number }) => {
+    try {
+      const { serve } = await import('../serve/index.js');
+      const s = await serve({
+        registry: opts.registry, port: opts.port, host: opts.host, ...(opts.trust ? { trust: opts.trust } : {}), ...(opts.profile ? { profiles: opts.profile } : {}),
+        limits: { queryPerMinute: opts.queryRate, verifyPerMinute: opts.verifyRate },
+      });
+      process.stdout.write(`skillcert serve: ${s.url} (registry ${s.registry.target}; ${s.trust.list.organisations.length} organisation(s) trusted)\n`);
+      const stop = () => void s.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    } catch (err) {
+      fail(err, false);
+    }
+  });
+
+program
+  .command('publish-verifier')
+  .description('write the static verification site (page, trust.json, status lists) for any static web host')
+  .requiredOption('--out <dir>', 'the folder to write')
+  .option('--registry <path or URL>', 'the registry whose status lists to publish', 'output/demo/registry.sqlite')
+  .option('--trust <dir>', 'trust list folder: CA certificates (anchors) and organisation certificates named <orgCode>….pem')
+  .option('--profile <file...>', "trust these profiles' organisations (default, without --trust: the demo's fixtures/profiles)")
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { out: string; registry: string; trust?: string; profile?: string[]; json?: boolean }) => {
+    try {
+      const { publishVerifier } = await import('../serve/publish.js');
+      const r = await publishVerifier({ out: opts.out, registry: opts.registry, ...(opts.trust ? { trust: opts.trust } : {}), ...(opts.profile ? { profiles: opts.profile } : {}) });
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, ...r }, null, 2)}\n`);
+      else process.stdout.write(`publish-verifier: ${r.out} (${r.files.length} files: ${r.organisations} organisation(s), ${r.statusLists} status list(s))\n`);
+    } catch (err) {
+      fail(err, Boolean(opts.json));
+    }
+  });
+
 // No command ends without a message. An error outside a command's own try (an emitter's 'error' with no listener,
 // a rejection nobody awaited) gets the same one line as any other failure, not a stack trace. And a command whose
 // work stops waiting on something that can never happen (a stream that never ends) would otherwise leave the
