@@ -116,7 +116,8 @@ async function showQr(out: HTMLElement, r: QrResult): Promise<void> {
   }
   const c = r.claims;
   const status: StatusAnswer = await statusOf(c, here);
-  const checks = [...r.checks, status.check];
+  // As in `skillcert verify`: a status that could not be checked is said beside the verdict, not folded into it.
+  const checks = status.status === 'not checked' ? r.checks : [...r.checks, status.check];
   const kind = status.status === 'revoked' || status.status === 'suspended' ? status.status : checks.some((x) => x.ok === false) ? 'invalid' : checks.some((x) => x.ok === null) ? 'indeterminate' : 'valid';
   const detail = kind === 'valid' ? '二维码由发证机构签名，内容未被修改 · signed by the issuing organisation, unchanged' : undefined;
   const row = (zh: string, en: string, v: string) => [el('dt', {}, `${zh} `, el('span', { class: 'en' }, en)), el('dd', {}, v)];
@@ -139,7 +140,7 @@ async function showQr(out: HTMLElement, r: QrResult): Promise<void> {
         ...row('评价机构', 'Organisation', `${r.organisation.name.zh} (${r.organisation.orgCode})`),
       ),
     ),
-    el('p', {}, `status: ${status.status}`),
+    el('p', { class: 'status' }, status.status === 'not checked' ? `status: ${status.check.message}` : `status: ${status.status}`),
     checkList(checks),
   );
 }
@@ -162,8 +163,8 @@ async function verifyPhoto(file: File): Promise<void> {
   let text: string | undefined;
   try {
     const bitmap = await createImageBitmap(file);
-    // A phone photo is large; 1600 px on the long side keeps the modules readable and jsQR quick.
-    const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+    // A phone photo is large; 2400 px on the long side keeps 2 px modules of a 150 dpi scan readable and jsQR quick.
+    const scale = Math.min(1, 2400 / Math.max(bitmap.width, bitmap.height));
     const w = Math.round(bitmap.width * scale);
     const h = Math.round(bitmap.height * scale);
     const canvas = new OffscreenCanvas(w, h);
