@@ -77,7 +77,7 @@ async function amender(ctx: Context, o: AmendOptions, newPhoto?: string): Promis
     const rec: Numbered = {
       rowNo: Number(p.rowNo ?? 0), name: String(p.name), idType: cert.idType as IdTypeCode, idNo: cert.idNo,
       occupation: cert.occupation, job: cert.job, level: cert.level as LevelCode, result: '合格', issueDate: String(p.issueDate),
-      number: cert.number, stockSerial: cert.stockSerial,
+      number: cert.number, stockSerial: cert.stockSerial, ...(cert.statusIndex !== undefined && { statusIndex: cert.statusIndex }),
     };
     const bytes = await produceCertificate(kit, rec, photo, { now: ctx.now, ...(job.reissue ? { reissue: { kind: job.reissue.kind, date: job.reissue.date } } : {}) });
     const rel = join(cert.batchId, 'certificates', `${cert.number}-r${job.revision}.pdf`);
