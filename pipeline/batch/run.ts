@@ -31,6 +31,7 @@ import type { BatchQueue, BundleClaim, Chunk } from './queue.js';
 import { type CertificateRecord, isRegistryUrl, type IssueResult, openRegistry, type PdfDigest, registryLocation, type Registry } from '../registry/index.js';
 import { buildTemplate, cachedPrinter } from '../render/index.js';
 import { loadIdentity } from '../certificate/identity.js';
+import { publishStatusLists } from '../status/index.js';
 import { preparePhoto, type PhotoResult, type PreparedPhoto } from '../stamp/index.js';
 import { type RosterValidation, validateRoster, writeRejectsWorkbook, type RosterSummary } from '../validate/index.js';
 import { maskId } from '../core/privacy.js';
@@ -287,6 +288,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
     if (outputs.archive && outputs.archiveSha256) {
       await registry.recordExport({ file: outputs.archive, sha256: outputs.archiveSha256, what: 'filing bundle', numbers: summary.issued.map((c) => c.number) }, ctx.now, ctx.operator);
     }
+    await publishStatusLists(registry, { orgCode: profile.orgCode, signer, now: ctx.now, out: resolve(opts.out) });
     await queue?.bundled();
     ctx.log.info('batch done', { batchId, issued: summary.issued.length, rejected: summary.rejected.length, skipped: summary.skipped.length, ms: Math.round(performance.now() - t0) });
     return { batchId, dir, registry: registryPath, summary, outputs, roster: rs, ...(queue ? { chunks } : {}) };
