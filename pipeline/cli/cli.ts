@@ -17,6 +17,7 @@ import { summarise } from '../validate/index.js';
 import { verifyBundle } from '../verify/bundle.js';
 import { readFileSync } from 'node:fs';
 import { verifyFiles, verifyQr, type FileVerdict } from '../verify/certificate.js';
+import { loadStatusLists } from '../verify/status-list.js';
 import { loadProfile, profilePath } from '../core/profile.js';
 
 const EXIT: Record<string, number> = { E_USAGE: 2 };
@@ -153,7 +154,7 @@ function printVerdicts(verdicts: readonly FileVerdict[], json: boolean): void {
   for (const v of verdicts) {
     process.stdout.write(`${v.verdict.toUpperCase()}: ${v.file}${v.number ? ` (${v.number})` : ''}\n`);
     for (const c of v.checks) process.stdout.write(`  ${c.ok === true ? 'ok  ' : c.ok === false ? 'FAIL' : '??  '} ${c.id}: ${c.message}\n`);
-    if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry to learn of a revocation or a correction)\n');
+    if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry, or --status-list with the organisation\'s signed lists, to learn of a revocation or a suspension)\n');
     else if (v.status) process.stdout.write(`  status: ${v.status}\n`);
   }
   const valid = verdicts.filter((v) => v.verdict === 'valid').length;
@@ -170,10 +171,15 @@ program
   .option('--qr-text <text>', 'verify this QR text instead of PDFs')
   .option('--qr-png <file>', 'verify the QR code in this picture (a scan or photo of the printed certificate)')
   .option('--org-cert <pem...>', 'organisation signing certificate(s) (PEM) for QR-only verification')
+  .option('--status-list <file or URL...>', "the organisation's signed status lists (<orgCode>-revocation.jwt, <orgCode>-suspension.jwt): revoked / suspended without a registry")
   .option('--json', 'print the results as JSON')
-  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; json?: boolean }) => {
+  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; statusList?: string[]; json?: boolean }) => {
     try {
-      const base = { ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}) };
+      const base = {
+        ...(opts.registry ? { registry: opts.registry } : {}),
+        ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}),
+        ...(opts.statusList ? { statusLists: await loadStatusLists(opts.statusList) } : {}),
+      };
       let verdicts: FileVerdict[];
       if (opts.qrText !== undefined || opts.qrPng !== undefined) {
         if (paths.length > 0) throw new SkillcertError('E_USAGE', `--qr-text and --qr-png verify a QR code alone; verify ${paths[0]} in a command of its own (its QR code is checked with it)`);
