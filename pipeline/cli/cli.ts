@@ -9,13 +9,15 @@ import { makeContext } from '../core/context.js';
 import { SkillcertError } from '../core/errors.js';
 import { makeLogger } from '../core/log.js';
 import { preview } from '../certificate/preview.js';
-import { audit, correct, forms, reissue, resume, revoke, type Correction } from '../after/commands.js';
+import { audit, correct, forms, liftSuspension, reissue, resume, revoke, statusLists, suspend, type Correction, type StatusChangeResult } from '../after/commands.js';
+import type { PublishedList } from '../status/index.js';
 import { progressFor } from './progress.js';
 import { runBatch, validateOnly } from '../batch/run.js';
 import { summarise } from '../validate/index.js';
 import { verifyBundle } from '../verify/bundle.js';
 import { readFileSync } from 'node:fs';
 import { verifyFiles, verifyQr, type FileVerdict } from '../verify/certificate.js';
+import { loadStatusLists } from '../verify/status-list.js';
 import { loadProfile, profilePath } from '../core/profile.js';
 
 const EXIT: Record<string, number> = { E_USAGE: 2 };
@@ -152,7 +154,7 @@ function printVerdicts(verdicts: readonly FileVerdict[], json: boolean): void {
   for (const v of verdicts) {
     process.stdout.write(`${v.verdict.toUpperCase()}: ${v.file}${v.number ? ` (${v.number})` : ''}\n`);
     for (const c of v.checks) process.stdout.write(`  ${c.ok === true ? 'ok  ' : c.ok === false ? 'FAIL' : '??  '} ${c.id}: ${c.message}\n`);
-    if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry to learn of a revocation or a correction)\n');
+    if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry, or --status-list with the organisation\'s signed lists, to learn of a revocation or a suspension)\n');
     else if (v.status) process.stdout.write(`  status: ${v.status}\n`);
   }
   const valid = verdicts.filter((v) => v.verdict === 'valid').length;
@@ -169,10 +171,15 @@ program
   .option('--qr-text <text>', 'verify this QR text instead of PDFs')
   .option('--qr-png <file>', 'verify the QR code in this picture (a scan or photo of the printed certificate)')
   .option('--org-cert <pem...>', 'organisation signing certificate(s) (PEM) for QR-only verification')
+  .option('--status-list <file or URL...>', "the organisation's signed status lists (<orgCode>-revocation.jwt, <orgCode>-suspension.jwt): revoked / suspended without a registry")
   .option('--json', 'print the results as JSON')
-  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; json?: boolean }) => {
+  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; statusList?: string[]; json?: boolean }) => {
     try {
-      const base = { ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}) };
+      const base = {
+        ...(opts.registry ? { registry: opts.registry } : {}),
+        ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}),
+        ...(opts.statusList ? { statusLists: await loadStatusLists(opts.statusList) } : {}),
+      };
       let verdicts: FileVerdict[];
       if (opts.qrText !== undefined || opts.qrPng !== undefined) {
         if (paths.length > 0) throw new SkillcertError('E_USAGE', `--qr-text and --qr-png verify a QR code alone; verify ${paths[0]} in a command of its own (its QR code is checked with it)`);
@@ -248,15 +255,79 @@ amendOptions(
   }
 });
 
+const validDays = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 366) throw new SkillcertError('E_USAGE', `Expected --valid-days as a whole number of days 1-366 but received "${v}"`);
+  return n;
+};
+
+const statusListOptions = (c: Command) =>
+  c
+    .option('--profile <file>', "the organisation's profile: its key re-signs the status lists after the change (written to <out>/status/ and stored in the registry)")
+    .addOption(new Option('--valid-days <n>', 'how long the signed lists are valid').argParser(validDays));
+
+function listLine(l: PublishedList): string {
+  return `${l.purpose} list: ${l.set} of ${l.bits} bits set${l.file ? `, ${l.file}` : ''}`;
+}
+
+function printStatusChange(r: StatusChangeResult, json: boolean, what: string): void {
+  const c = r.certificate;
+  if (json) {
+    const lists = r.lists.map(({ purpose, file, set, bits }) => ({ purpose, file, set, bits }));
+    process.stdout.write(`${JSON.stringify({ ok: true, number: c.number, status: c.status, suspendedAt: c.suspendedAt, statusIndex: c.statusIndex, lists }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${what} ${c.number}: ${c.status}${c.suspendedAt ? `, suspended since ${c.suspendedAt}` : ''}\n`);
+  for (const l of r.lists) process.stdout.write(`${listLine(l)}\n`);
+  if (!r.lists.length) process.stdout.write('status lists not signed anew (no --profile): run `skillcert status-lists --profile …` so that offline verifiers learn it\n');
+}
+
+amendOptions(
+  statusListOptions(
+    program
+      .command('revoke')
+      .description('第十八条: revoke a certificate (logically: the record and its PDFs stay; verifiers report it revoked)')
+      .argument('<number>', 'certificate number')
+      .requiredOption('--reason <text>', 'the written reason'),
+  ),
+).action(async (number: string, opts: { reason: string; profile?: string; validDays?: number; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    printStatusChange(await revoke(context({ ...opts, quiet: true }), { ...opts, number }), Boolean(opts.json), 'revoked');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
+amendOptions(
+  statusListOptions(
+    program
+      .command('suspend')
+      .description('第二十条: suspend the queries of a suspicious certificate (verifiers report it suspended), or --lift the suspension')
+      .argument('<number>', 'certificate number')
+      .requiredOption('--reason <text>', 'the written reason')
+      .option('--lift', 'lift the suspension instead: the certificate is as it was before'),
+  ),
+).action(async (number: string, opts: { reason: string; lift?: boolean; profile?: string; validDays?: number; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    const ctx = context({ ...opts, quiet: true });
+    const o = { ...opts, number };
+    printStatusChange(opts.lift ? await liftSuspension(ctx, o) : await suspend(ctx, o), Boolean(opts.json), opts.lift ? 'suspension lifted' : 'suspended');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
 amendOptions(
   program
-    .command('revoke')
-    .description('第十八条: revoke a certificate (logically: the record and its PDFs stay; verifiers report it revoked)')
-    .argument('<number>', 'certificate number')
-    .requiredOption('--reason <text>', 'the written reason'),
-).action(async (number: string, opts: { reason: string; out: string; registry?: string; operator?: string; json?: boolean }) => {
+    .command('status-lists')
+    .description("sign the organisation's revocation and suspension lists anew (W3C Bitstring Status List): into the registry and <out>/status/; run it daily, before they expire")
+    .requiredOption('--profile <file>', "the organisation's profile (its key signs the lists)")
+    .addOption(new Option('--valid-days <n>', 'how long the signed lists are valid').argParser(validDays)),
+).action(async (opts: { profile: string; validDays?: number; out: string; registry?: string; operator?: string; json?: boolean }) => {
   try {
-    printRecord(await revoke(context({ ...opts, quiet: true }), { ...opts, number }), Boolean(opts.json), 'revoked');
+    const lists = await statusLists(context({ ...opts, quiet: true }), opts);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, lists: lists.map(({ purpose, file, set, bits }) => ({ purpose, file, set, bits })) }, null, 2)}\n`);
+    else for (const l of lists) process.stdout.write(`${listLine(l)}\n`);
   } catch (err) {
     fail(err, Boolean(opts.json));
   }

@@ -21,11 +21,12 @@ import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
 import { SkillcertError } from '../core/errors.js';
 import { verifyQrText } from '../stamp/qr.js';
 import { maskId } from '../core/privacy.js';
+import { statusListCheck } from './status-list.js';
 
 export type Verdict = 'valid' | 'invalid' | 'indeterminate';
 
 /** What a status source (the registry) says of the certificate; `not checked` when the verifier has none. */
-export type CertificateStatus = 'issued' | 'revoked' | 'superseded' | 'unknown' | 'pending' | 'not checked';
+export type CertificateStatus = 'issued' | 'revoked' | 'suspended' | 'superseded' | 'unknown' | 'pending' | 'not checked';
 
 export interface FileVerdict {
   readonly file: string;
@@ -49,6 +50,8 @@ export interface VerifyOptions {
   readonly at?: Date;
   /** Organisation certificates (PEM) whose keys may sign QR codes; the PDF's own signer is always one. */
   readonly orgCertificates?: readonly string[];
+  /** Signed status lists (JWS texts, loadStatusLists): the `status.list` check, without a registry too. */
+  readonly statusLists?: readonly string[];
 }
 
 export function verdictOf(checks: readonly Check[]): Verdict {
@@ -85,6 +88,7 @@ export function numberCheck(number: string): Check {
 
 export function statusOf(s: StatusReport): CertificateStatus {
   if (s.status === 'unknown' || s.status === 'revoked') return s.status;
+  if (s.status === 'issued' && s.suspendedAt) return 'suspended';
   if (s.status === 'numbered' || s.pendingRender) return 'pending';
   return s.digest === 'current' ? 'issued' : s.digest === 'superseded' ? 'superseded' : 'unknown';
 }
@@ -99,6 +103,7 @@ async function statusFrom(registry: Registry | undefined, number: string, sha256
 export function registryCheck(s: StatusReport): Check {
   if (s.status === 'unknown') return fail('registry.status', `the registry has no certificate ${s.number}`);
   if (s.status === 'revoked') return fail('registry.status', `certificate ${s.number} was revoked${s.revokedAt ? ` on ${s.revokedAt.slice(0, 10)}` : ''}${s.revokeReason ? `: ${s.revokeReason}` : ''} (第十八条)`);
+  if (s.suspendedAt) return fail('registry.status', `certificate ${s.number} is suspended since ${s.suspendedAt.slice(0, 10)} (第二十条: queries of suspicious certificate data are suspended)`);
   if (s.status === 'numbered') return unknown('registry.status', `certificate ${s.number} is numbered but its signed PDF is not recorded yet`);
   if (s.digest === 'superseded') return fail('registry.status', `this PDF of ${s.number} was superseded${s.corrected ? ' by a correction (第十七条)' : s.lastReissue ? ' by a reissue (第二十二条)' : ''}; the current one has SHA-256 ${s.currentSha256?.slice(0, 16)}…`);
   if (s.digest === 'unknown') return fail('registry.status', `certificate ${s.number} is registered, but this PDF is not one the registry issued (its SHA-256 is unknown)`);
@@ -174,6 +179,7 @@ async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions,
   const signer = await pdfSignerCertificate(bytes);
   const codes = await qrFromPage(bytes);
   let number: string | undefined;
+  let payload: QrPayload | undefined;
   if (codes.length === 0) {
     checks.push(fail('qr.decode', 'no QR code could be decoded from a 150 dpi render of the page'));
   } else {
@@ -181,6 +187,7 @@ async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions,
     const q = verifyQrText(codes[0]!, keys);
     checks.push(pass('qr.decode', `QR code decoded from a 150 dpi render${codes.length > 1 ? ` (${codes.length} codes; the first checked)` : ''}`), ...q.checks);
     if (q.payload) {
+      ({ payload } = q);
       number = q.payload.number;
       checks.push(printedAgreement(q.payload, await pageText(bytes)));
     }
@@ -190,7 +197,10 @@ async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions,
     checks.push(numberCheck(number));
     const found = await statusFrom(registry, number, createHash('sha256').update(bytes).digest('hex'));
     if (found.check) checks.push(found.check);
-    status = found.status;
+    // The lists must be signed by the certificate that signed this PDF (its chain is checked above).
+    const listed = payload && (await statusListCheck(payload, opts.statusLists, signer ? [signer] : [], opts.at));
+    if (listed) checks.push(listed.check);
+    status = found.status === 'not checked' && listed?.status ? listed.status : found.status;
   }
   return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), ...(status ? { status } : {}), checks };
 }
@@ -238,7 +248,9 @@ export async function verifyQr(input: { text?: string; png?: string }, opts: Ver
     checks.push(numberCheck(q.payload.number));
     const found = await withRegistry(opts.registry, (reg) => statusFrom(reg, q.payload!.number));
     if (found.check) checks.push(found.check);
-    status = found.status;
+    const listed = await statusListCheck(q.payload, opts.statusLists, trusted.map((cert) => cert.x509), opts.at);
+    if (listed) checks.push(listed.check);
+    status = found.status === 'not checked' && listed?.status ? listed.status : found.status;
   }
   return { file: label, verdict: verdictOf(checks), ...(q.payload ? { number: q.payload.number } : {}), ...(status ? { status } : {}), checks };
 }
