@@ -115,7 +115,7 @@ async function showQr(out: HTMLElement, r: QrResult): Promise<void> {
     return;
   }
   const c = r.claims;
-  const status: StatusAnswer = await statusOf(c, here);
+  const status: StatusAnswer = await statusOf(c, r.organisation, here);
   // As in `skillcert verify`: a status that could not be checked is said beside the verdict, not folded into it.
   const checks = status.status === 'not checked' ? r.checks : [...r.checks, status.check];
   const kind = status.status === 'revoked' || status.status === 'suspended' ? status.status : checks.some((x) => x.ok === false) ? 'invalid' : checks.some((x) => x.ok === null) ? 'indeterminate' : 'valid';

@@ -20,11 +20,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import type { Registry } from '../registry/index.js';
+import { verifierStatus, type Registry, type VerifierStatus } from '../registry/index.js';
 import { verifyPdfBytes, type FileVerdict } from '../verify/certificate.js';
 import { unknown } from '../core/check.js';
 import { organisationCertificates, type Trust } from './trust.js';
-import { parseStatusFile, statusList } from './status.js';
+import { parseStatusFile } from './status.js';
 
 export interface ServeLimits {
   /** Largest PDF accepted, in bytes (default 4 MiB: a certificate is ~100 KB). */
@@ -60,9 +60,6 @@ export interface AppOptions {
   readonly now?: () => Date;
 }
 
-/** The query's answer words (第十六条): a status when all three match, else "no such certificate". */
-export type QueryStatus = 'issued' | 'corrected' | 'reissued' | 'revoked' | 'suspended';
-
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 /** Equal in constant time: the answer's timing does not tell which of the three did not match. */
 const same = (a: string, b: string) => timingSafeEqual(sha(a), sha(b));
@@ -71,7 +68,7 @@ const normId = (s: string) => s.trim().toUpperCase();
 const normNumber = (s: string) => s.trim().toUpperCase();
 
 /** 第十六条: number, name and ID number must all match one certificate; then only its status is told. */
-export async function queryCertificate(registry: Registry, q: { number: string; name: string; idNo: string }): Promise<QueryStatus | undefined> {
+export async function queryCertificate(registry: Registry, q: { number: string; name: string; idNo: string }): Promise<VerifierStatus | undefined> {
   const number = normNumber(q.number);
   if (!/^[0-9A-Z]{10,40}$/.test(number)) return undefined;
   const rec = await registry.getByNumber(number);
@@ -79,12 +76,8 @@ export async function queryCertificate(registry: Registry, q: { number: string; 
   const name = typeof rec?.printed.name === 'string' ? rec.printed.name : '';
   const nameOk = same(normName(name), normName(q.name));
   const idOk = same(normId(rec?.idNo ?? ''), normId(q.idNo));
-  if (!rec || !nameOk || !idOk || rec.status === 'numbered') return undefined;
-  const status = String(rec.status);
-  if (status === 'revoked' || status === 'suspended') return status;
-  const s = await registry.status(number);
-  if (s.lastReissue) return 'reissued';
-  return s.corrected ? 'corrected' : 'issued';
+  if (!rec || !nameOk || !idOk) return undefined;
+  return verifierStatus(await registry.status(number));
 }
 
 /** A gate of `size` running and `queue` waiting; enter() is false when both are full. */
@@ -177,7 +170,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // The signed status lists, whole (herd privacy: nobody asks about one certificate); short cache, they change.
   app.get('/status/:file', { schema: { params: { type: 'object', properties: { file: { type: 'string', maxLength: 40 } }, required: ['file'] } } }, async (req, reply) => {
     const f = parseStatusFile((req.params as { file: string }).file);
-    const jws = f ? await statusList(opts.registry, f.orgCode, f.purpose) : undefined;
+    const jws = f ? await opts.registry.statusList(f.orgCode, f.purpose) : undefined;
     if (!jws) return reply.code(404).send({ error: 'not found', reason: 'no such status list' });
     return reply.type('application/jwt').header('cache-control', 'max-age=60').send(jws);
   });

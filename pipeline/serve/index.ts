@@ -12,7 +12,7 @@ import { buildApp, type ServeLimits } from './app.js';
 import { loadTrust, type Trust } from './trust.js';
 import { buildWeb } from './web.js';
 
-export { buildApp, queryCertificate, DEFAULT_LIMITS, type AppOptions, type ServeLimits, type QueryStatus } from './app.js';
+export { buildApp, queryCertificate, DEFAULT_LIMITS, type AppOptions, type ServeLimits } from './app.js';
 export { loadTrust, organisationCertificates, type Trust, type TrustList, type TrustedOrganisation } from './trust.js';
 export { buildWeb, WEB_DIST } from './web.js';
 

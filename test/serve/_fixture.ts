@@ -2,9 +2,9 @@
  * What the verifier's side is tested on: certificates from a real `skillcert run` of the built command (the demo's
  * haidian-qihang profile, whose QR code points to the local service), in a temporary folder with its own registry.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchDir, certificateFiles, PHOTOS, pdfText, profile, show, skillcert, tempDir, validPeople, writeRoster } from '../helpers/cli.js';
+import { certificateFiles, PHOTOS, pdfText, profile, show, skillcert, tempDir, validPeople, writeRoster } from '../helpers/cli.js';
 
 export const PROFILE = profile('haidian-qihang');
 
@@ -30,7 +30,8 @@ export async function issue(count: number, seed: number): Promise<Issued> {
   const registry = join(work, 'registry.sqlite');
   const r = await skillcert(['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', registry, '--photos', PHOTOS, '--workers', '0', '--quiet']);
   if (r.code !== 0) throw new Error(`skillcert run failed: ${show(r)}`);
-  const dir = batchDir(out);
+  // the batch folder (beside it: status/, the signed status lists)
+  const dir = join(out, readdirSync(out).find((d) => d.startsWith('haidian-qihang-'))!);
   const pdfs = certificateFiles(dir).pdfs.map((f) => join(dir, 'certificates', f));
   const texts = await Promise.all(pdfs.map((f) => pdfText(f)));
   const certs = people.map((p) => {
@@ -41,9 +42,13 @@ export async function issue(count: number, seed: number): Promise<Issued> {
   return { work, out, registry, certs };
 }
 
-export async function revoke(issued: Issued, number: string): Promise<void> {
-  const r = await skillcert(['revoke', number, '--reason', '测试撤销 test revocation', '--registry', issued.registry, '--out', issued.out, '--operator', 'test']);
-  if (r.code !== 0) throw new Error(`skillcert revoke failed: ${show(r)}`);
+/** Revokes, suspends or lifts a suspension with the CLI; the profile's key re-signs the status lists. */
+export async function changeStatus(issued: Issued, number: string, how: 'revoke' | 'suspend' | 'lift'): Promise<void> {
+  const args = how === 'revoke' ? ['revoke', number] : how === 'suspend' ? ['suspend', number] : ['suspend', number, '--lift'];
+  const r = await skillcert([...args, '--reason', '测试 test', '--registry', issued.registry, '--out', issued.out, '--profile', PROFILE, '--operator', 'test']);
+  if (r.code !== 0) throw new Error(`skillcert ${how} failed: ${show(r)}`);
 }
+
+export const revoke = (issued: Issued, number: string) => changeStatus(issued, number, 'revoke');
 
 export const bytes = (file: string): Buffer => readFileSync(file);

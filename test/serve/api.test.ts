@@ -13,7 +13,7 @@ import { buildApp, buildWeb, loadTrust, organisationCertificates, type Trust } f
 import { verifyFiles } from '../../pipeline/verify/certificate.js';
 import { flipSignedByte } from '../helpers/tamper.js';
 import { removeTempDirs, requireBuiltCli } from '../helpers/cli.js';
-import { issue, PROFILE, revoke, type Issued } from './_fixture.js';
+import { changeStatus, issue, PROFILE, revoke, type Issued } from './_fixture.js';
 
 test.before(() => requireBuiltCli());
 test.after.always(removeTempDirs);
@@ -25,8 +25,9 @@ let app: FastifyInstance;
 const logLines: string[] = [];
 
 test.before(async () => {
-  issued = await issue(3, 7300);
+  issued = await issue(4, 7300);
   await revoke(issued, issued.certs[2]!.number);
+  await changeStatus(issued, issued.certs[3]!.number, 'suspend');
   trust = loadTrust({ profiles: [PROFILE] });
   registry = await openRegistry(issued.registry);
   const stream = new Writable({
@@ -35,7 +36,7 @@ test.before(async () => {
       done();
     },
   });
-  app = await buildApp({ registry, trust, webDir: await buildWeb(), log: { stream }, limits: { queryPerMinute: 7, pdfBytes: 1 << 20 } });
+  app = await buildApp({ registry, trust, webDir: await buildWeb(), log: { stream }, limits: { queryPerMinute: 8, pdfBytes: 1 << 20 } });
   await app.ready();
 });
 
@@ -74,7 +75,22 @@ test('a revoked certificate is invalid with status revoked and the reason', asyn
   const v = (await upload(readFileSync(issued.certs[2]!.file))).json<Verdict>();
   t.is(v.verdict, 'invalid');
   t.is(v.status, 'revoked');
-  t.regex(v.checks.find((c) => c.id === 'registry.status')!.message, /was revoked .*测试撤销/);
+  t.regex(v.checks.find((c) => c.id === 'registry.status')!.message, /was revoked .*测试/);
+});
+
+test('a suspended certificate is invalid with status suspended', async (t) => {
+  const v = (await upload(readFileSync(issued.certs[3]!.file))).json<Verdict>();
+  t.is(v.verdict, 'invalid');
+  t.is(v.status, 'suspended');
+});
+
+test('the service serves the signed status lists the registry holds', async (t) => {
+  for (const purpose of ['revocation', 'suspension'] as const) {
+    const r = await app.inject({ url: `/status/0000-${purpose}.jwt` });
+    t.is(r.statusCode, 200, purpose);
+    t.is(r.body, (await registry.statusList('0000', purpose)) ?? 'none');
+    t.regex(r.body, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  }
 });
 
 test('malformed uploads get "invalid: not a readable PDF" or a 4xx with a reason, never a 500', async (t) => {
@@ -111,13 +127,14 @@ test('uploads over the size limit or of another type are refused with a reason',
 });
 
 test.serial('the query answers the status for the right triple only, never echoes, and is rate-limited per client', async (t) => {
-  const [a, , revoked] = issued.certs as [Issued['certs'][0], Issued['certs'][0], Issued['certs'][0]];
+  const [a, , revoked, suspended] = issued.certs as [Issued['certs'][0], Issued['certs'][0], Issued['certs'][0], Issued['certs'][0]];
   const q = (body: object, ip = '10.0.0.1') => app.inject({ method: 'POST', url: '/api/query', payload: body, remoteAddress: ip });
   const right = await q({ number: a.number, name: a.name, idNo: a.idNo });
   t.deepEqual(right.json(), { found: true, status: 'issued' });
   // lower-case x, spaces around: the same person
   t.deepEqual((await q({ number: ` ${a.number.toLowerCase()} `, name: a.name, idNo: ` ${a.idNo.toLowerCase()}` })).json(), { found: true, status: 'issued' });
   t.deepEqual((await q({ number: revoked.number, name: revoked.name, idNo: revoked.idNo })).json(), { found: true, status: 'revoked' });
+  t.deepEqual((await q({ number: suspended.number, name: suspended.name, idNo: suspended.idNo })).json(), { found: true, status: 'suspended' });
   const wrongId = await q({ number: a.number, name: a.name, idNo: revoked.idNo });
   t.deepEqual(wrongId.json(), { found: false });
   t.deepEqual((await q({ number: a.number, name: revoked.name, idNo: a.idNo })).json(), { found: false });
@@ -128,7 +145,7 @@ test.serial('the query answers the status for the right triple only, never echoe
   t.is(long.statusCode, 400);
   t.false(long.body.includes(a.idNo), 'a refused value is not echoed');
   for (const r of [right, wrongId]) t.false(r.body.includes(a.idNo) || r.body.includes(a.name), r.body);
-  // seven a minute per client (refused ones count): the eighth is refused, another client is not
+  // eight a minute per client (refused ones count): the ninth is refused, another client is not
   const limited = await q({ number: a.number, name: a.name, idNo: a.idNo });
   t.is(limited.statusCode, 429, limited.body);
   t.deepEqual((await q({ number: a.number, name: a.name, idNo: a.idNo }, '10.0.0.2')).json(), { found: true, status: 'issued' });

@@ -21,7 +21,7 @@ import { publishVerifier } from '../../pipeline/serve/publish.js';
 import { flipSignedByte } from '../helpers/tamper.js';
 import { rasterise } from '../helpers/pdf.js';
 import { removeTempDirs, requireBuiltCli, tempDir } from '../helpers/cli.js';
-import { issue, PROFILE, revoke, type Issued } from './_fixture.js';
+import { changeStatus, issue, PROFILE, revoke, type Issued } from './_fixture.js';
 
 test.before(() => requireBuiltCli());
 test.after.always(removeTempDirs);
@@ -44,8 +44,9 @@ let pagePng: string;
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : undefined;
 
 test.before(async () => {
-  issued = await issue(3, 7700);
+  issued = await issue(4, 7700);
   await revoke(issued, issued.certs[2]!.number);
+  await changeStatus(issued, issued.certs[3]!.number, 'suspend');
   work = tempDir('skillcert-serve-browser-');
   registry = await openRegistry(issued.registry);
   const trust = loadTrust({ profiles: [PROFILE] });
@@ -71,7 +72,7 @@ test.before(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps'],
   });
   pagePng = rasterise(issued.certs[0]!.file, 150, join(work, 'page'));
-  qrText = execFileSync('zbarimg', ['--raw', '-q', '--nodbus', pagePng], { encoding: 'utf8' }).trim();
+  qrText = qrOf(pagePng);
 });
 
 test.after.always(async () => {
@@ -104,7 +105,15 @@ async function dropPdf(page: Page, file: string): Promise<{ verdict: string; tex
   return { verdict: (await v!.evaluate((e) => e.getAttribute('data-verdict')))!, text: await page.$eval('#pdf-result', (e) => e.textContent ?? '') };
 }
 
-const landingUrl = (origin: string) => qrText.replace(/^HTTP:\/\/127\.0\.0\.1:8480/, origin.replace(/\/$/, ''));
+const qrOf = (png: string) => execFileSync('zbarimg', ['--raw', '-q', '--nodbus', png], { encoding: 'utf8' }).trim();
+/** The demo profile's QR address is the service's default port; the test's service listens elsewhere. */
+const landingUrl = (origin: string, text = qrText) => text.replace(/^HTTP:\/\/127\.0\.0\.1:8480/, origin.replace(/\/$/, ''));
+
+async function land(url: string): Promise<{ verdict: string; text: string; page: Page }> {
+  const page = await open(url);
+  const v = await page.waitForSelector('#qr-result [data-verdict]');
+  return { verdict: (await v!.evaluate((e) => e.getAttribute('data-verdict')))!, text: await page.$eval('#qr-result', (e) => e.textContent ?? ''), page };
+}
 
 test.serial('a dropped certificate PDF is shown valid, with every check below the verdict', async (t) => {
   const page = await open(base);
@@ -136,8 +145,17 @@ test.serial('a revoked certificate is shown revoked', async (t) => {
   const r = await dropPdf(page, issued.certs[2]!.file);
   t.is(r.verdict, 'revoked', r.text);
   t.regex(r.text, /已撤销 · REVOKED/);
-  t.regex(r.text, /测试撤销/);
+  t.regex(r.text, /测试/);
   await shot(page, 'serve-revoked.png', '#pdf');
+  await page.close();
+});
+
+test.serial('a suspended certificate is shown suspended', async (t) => {
+  const page = await open(base);
+  const r = await dropPdf(page, issued.certs[3]!.file);
+  t.is(r.verdict, 'suspended', r.text);
+  t.regex(r.text, /已暂停 · SUSPENDED/);
+  t.regex(r.text, /第二十条/);
   await page.close();
 });
 
@@ -164,8 +182,24 @@ test.serial('the QR landing verifies the signed payload in the browser and shows
   t.true(text.includes(`${c.idNo.slice(0, 4)}**********${c.idNo.slice(-4)}`), 'the masked ID number');
   t.false(text.includes(c.idNo), 'never the whole ID number');
   t.regex(text, /qr\.signature: signed by /);
+  t.regex(text, /status\.list: neither revoked nor suspended in the organisation's signed status lists/);
   await shot(page, 'serve-qr.png', '#qr');
   await page.close();
+});
+
+test.serial('the QR landing says revoked and suspended from the signed status lists, from the service and from the static copy', async (t) => {
+  const revokedQr = qrOf(rasterise(issued.certs[2]!.file, 150, join(work, 'revoked')));
+  const suspendedQr = qrOf(rasterise(issued.certs[3]!.file, 150, join(work, 'suspended')));
+  for (const origin of [base, staticBase]) {
+    const r = await land(landingUrl(origin, revokedQr));
+    t.is(r.verdict, 'revoked', `${origin}: ${r.text}`);
+    t.regex(r.text, /status\.list: certificate .* is revoked in the organisation's signed revocation list/);
+    if (origin === base) await shot(r.page, 'serve-qr-revoked.png', '#qr');
+    await r.page.close();
+    const s = await land(landingUrl(origin, suspendedQr));
+    t.is(s.verdict, 'suspended', `${origin}: ${s.text}`);
+    await s.page.close();
+  }
 });
 
 test.serial('a QR fragment with one character changed is rejected', async (t) => {
@@ -204,7 +238,7 @@ test.serial('a photo of the paper is read and verified in the browser', async (t
 });
 
 test.serial('the query form answers the status for the right triple, "no such certificate" otherwise, and is rate-limited', async (t) => {
-  const [a, , revoked] = issued.certs as [Issued['certs'][0], Issued['certs'][0], Issued['certs'][0]];
+  const [a, , revoked, suspended] = issued.certs as [Issued['certs'][0], Issued['certs'][0], Issued['certs'][0], Issued['certs'][0]];
   const page = await open(base);
   const ask = async (number: string, name: string, idNo: string) => {
     await page.$eval('#query-result', (e) => e.replaceChildren());
@@ -220,10 +254,10 @@ test.serial('the query form answers the status for the right triple, "no such ce
   t.regex(right.text, /matches: .*issued/);
   await shot(page, 'serve-query.png', '#query');
   t.is((await ask(revoked.number, revoked.name, revoked.idNo)).answer, 'revoked');
+  t.is((await ask(suspended.number, suspended.name, suspended.idNo)).answer, 'suspended');
   const wrong = await ask(a.number, a.name, revoked.idNo);
   t.is(wrong.answer, 'none');
   t.regex(wrong.text, /no such certificate/);
-  t.is((await ask(a.number, revoked.name, a.idNo)).answer, 'none');
   // four a minute: the fifth is refused
   const limited = await ask(a.number, a.name, a.idNo);
   t.regex(limited.text, /too many queries/);
