@@ -146,6 +146,12 @@ for (const backend of BACKENDS) {
     t.is(await registry.statusList('0000', 'revocation'), 'new.new.new');
     t.is(await registry.statusList('0000', 'suspension'), 'ddd.eee.fff');
     t.is(await registry.statusList('0001', 'revocation'), undefined);
+    await registry.putStatusList('0001', 'revocation', 'ggg.hhh.iii');
+    t.deepEqual(await registry.statusLists(), [
+      { orgCode: '0000', purpose: 'revocation', jws: 'new.new.new' },
+      { orgCode: '0000', purpose: 'suspension', jws: 'ddd.eee.fff' },
+      { orgCode: '0001', purpose: 'revocation', jws: 'ggg.hhh.iii' },
+    ]);
     await t.throwsAsync(registry.putStatusList('0000', 'revocation', 'not a jws'), { instanceOf: SkillcertError, message: /not a compact JWS/ });
     await t.throwsAsync(registry.statusList('0000', 'refresh' as 'revocation'), { instanceOf: SkillcertError, message: /revocation or suspension/ });
     await registry.close();
