@@ -225,3 +225,14 @@ test('postgres: a database of schema version 2 is migrated to version 3 and keep
   t.regex(err, /audit_action_check/);
   await c.end();
 });
+
+test('the verifier is told one word: revoked, then suspended, then reissued or corrected, else issued; nothing for unknown or numbered', (t) => {
+  const issued = { status: 'issued' as const };
+  t.is(verifierStatus(issued), 'issued');
+  t.is(verifierStatus({ ...issued, corrected: true }), 'corrected');
+  t.is(verifierStatus({ ...issued, corrected: true, lastReissue: { kind: 'lost', date: '2025-08-01' } }), 'reissued');
+  t.is(verifierStatus({ ...issued, corrected: true, suspendedAt: '2025-08-01T00:00:00Z' }), 'suspended');
+  t.is(verifierStatus({ status: 'revoked', suspendedAt: '2025-08-01T00:00:00Z' }), 'revoked');
+  t.is(verifierStatus({ status: 'numbered' }), undefined);
+  t.is(verifierStatus({ status: 'unknown' }), undefined);
+});
