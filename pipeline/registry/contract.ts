@@ -329,6 +329,13 @@ export interface StatusListBits {
   readonly revision: number;
 }
 
+export interface StoredStatusList {
+  readonly orgCode: string;
+  readonly purpose: StatusPurpose;
+  /** The compact JWS, as served at /status/<orgCode>-<purpose>.jwt. */
+  readonly jws: string;
+}
+
 export interface Registry {
   /** Where the registry is, for messages: a file path, or a database URL with its credentials removed. */
   readonly target: string;
@@ -398,6 +405,9 @@ export interface Registry {
 
   /** The signed status list stored for an organisation and purpose, or undefined when none was published yet. */
   statusList(orgCode: string, purpose: StatusPurpose): Promise<string | undefined>;
+
+  /** Every stored status list, by organisation code and purpose (for a service or a static copy that serves them all). */
+  statusLists(): Promise<StoredStatusList[]>;
 
   /**
    * 第十七条: corrects the name, the ID number and/or the photo of a certificate under its number. Refused (nothing

@@ -66,6 +66,7 @@ import {
   type StatusListBits,
   type StatusPurpose,
   type StatusReport,
+  type StoredStatusList,
   type WriteOptions,
 } from './contract.js';
 import { STATUS_PURPOSES } from '../status/credential.js';
@@ -364,6 +365,7 @@ const Q = {
                   ON CONFLICT (org_code, purpose) DO UPDATE SET jws = excluded.jws, revision = excluded.revision
                   WHERE status_lists.revision <= excluded.revision`,
   statusList: 'SELECT jws FROM status_lists WHERE org_code = $1 AND purpose = $2',
+  allStatusLists: 'SELECT org_code, purpose, jws FROM status_lists ORDER BY org_code, purpose',
   setIssued: `UPDATE certificates SET status = 'issued', issued_at = $1 WHERE number = $2 AND status = 'numbered'`,
   // Revoked is final: a suspension in force ends with it (the revoke entry records that).
   revoke: `UPDATE certificates SET status = 'revoked', revoked_at = $1, revoke_reason = $2, suspended_at = NULL, suspend_reason = NULL WHERE number = $3`,
@@ -757,6 +759,11 @@ export class SqlRegistry implements Registry {
   async statusList(orgCode: string, purpose: StatusPurpose): Promise<string | undefined> {
     checkStatusList(orgCode, purpose);
     return (await this.#read((tx) => tx.get<{ jws: string }>(Q.statusList, [orgCode, purpose])))?.jws;
+  }
+
+  async statusLists(): Promise<StoredStatusList[]> {
+    const rows = await this.#read((tx) => tx.all<{ org_code: string; purpose: StatusPurpose; jws: string }>(Q.allStatusLists));
+    return rows.map((r) => ({ orgCode: r.org_code, purpose: r.purpose, jws: r.jws }));
   }
 
   async correct(number: string, change: CorrectionChange, reason: string, at: Date, operator: string): Promise<PendingRender> {

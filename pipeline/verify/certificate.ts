@@ -197,8 +197,9 @@ async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions,
     checks.push(numberCheck(number));
     const found = await statusFrom(registry, number, createHash('sha256').update(bytes).digest('hex'));
     if (found.check) checks.push(found.check);
-    // The lists must be signed by the certificate that signed this PDF (its chain is checked above).
-    const listed = payload && (await statusListCheck(payload, opts.statusLists, signer ? [signer] : [], opts.at));
+    // The lists must be signed by the certificate that signed this PDF (its chain is checked above), or by one of the
+    // organisation certificates given for QR codes (a key rotated since), as for the QR signature.
+    const listed = payload && (await statusListCheck(payload, opts.statusLists, [...(signer ? [signer] : []), ...(opts.orgCertificates ?? [])], opts.at));
     if (listed) checks.push(listed.check);
     status = found.status === 'not checked' && listed?.status ? listed.status : found.status;
   }

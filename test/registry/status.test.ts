@@ -146,6 +146,12 @@ for (const backend of BACKENDS) {
     t.is(await registry.statusList('0000', 'revocation'), 'new.new.new');
     t.is(await registry.statusList('0000', 'suspension'), 'ddd.eee.fff');
     t.is(await registry.statusList('0001', 'revocation'), undefined);
+    await registry.putStatusList('0001', 'revocation', 'ggg.hhh.iii');
+    t.deepEqual(await registry.statusLists(), [
+      { orgCode: '0000', purpose: 'revocation', jws: 'new.new.new' },
+      { orgCode: '0000', purpose: 'suspension', jws: 'ddd.eee.fff' },
+      { orgCode: '0001', purpose: 'revocation', jws: 'ggg.hhh.iii' },
+    ]);
     await t.throwsAsync(registry.putStatusList('0000', 'revocation', 'not a jws'), { instanceOf: SkillcertError, message: /not a compact JWS/ });
     await t.throwsAsync(registry.statusList('0000', 'refresh' as 'revocation'), { instanceOf: SkillcertError, message: /revocation or suspension/ });
     await registry.close();
@@ -218,4 +224,15 @@ test('postgres: a database of schema version 2 is migrated to version 3 and keep
   const err = await c.query(`INSERT INTO audit (seq, at, operator, action, changes, prev_hash, hash) VALUES (99, 'x', 'x', 'erase', '[]', 'x', 'x')`).then(() => 'no error', (e: Error) => e.message);
   t.regex(err, /audit_action_check/);
   await c.end();
+});
+
+test('the verifier is told one word: revoked, then suspended, then reissued or corrected, else issued; nothing for unknown or numbered', (t) => {
+  const issued = { status: 'issued' as const };
+  t.is(verifierStatus(issued), 'issued');
+  t.is(verifierStatus({ ...issued, corrected: true }), 'corrected');
+  t.is(verifierStatus({ ...issued, corrected: true, lastReissue: { kind: 'lost', date: '2025-08-01' } }), 'reissued');
+  t.is(verifierStatus({ ...issued, corrected: true, suspendedAt: '2025-08-01T00:00:00Z' }), 'suspended');
+  t.is(verifierStatus({ status: 'revoked', suspendedAt: '2025-08-01T00:00:00Z' }), 'revoked');
+  t.is(verifierStatus({ status: 'numbered' }), undefined);
+  t.is(verifierStatus({ status: 'unknown' }), undefined);
 });
