@@ -12,3 +12,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 fi
 if [ -f scripts/make-test-identity.sh ]; then bash scripts/make-test-identity.sh; fi
+# The verification page (web/ → dist/web/, esbuild); `skillcert serve` and `publish-verifier` rebuild it at start too.
+node --import=tsx scripts/build-web.ts

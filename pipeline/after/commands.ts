@@ -22,6 +22,7 @@ import { openRegistry, registryLocation, type CertificateRecord, type PendingRen
 import { buildTemplate, launchBrowser } from '../render/index.js';
 import { loadIdentity } from '../certificate/identity.js';
 import { preparePhoto } from '../stamp/index.js';
+import { publishStatusLists, type PublishedList } from '../status/index.js';
 
 export interface AmendOptions {
   readonly profile: string;
@@ -77,7 +78,7 @@ async function amender(ctx: Context, o: AmendOptions, newPhoto?: string): Promis
     const rec: Numbered = {
       rowNo: Number(p.rowNo ?? 0), name: String(p.name), idType: cert.idType as IdTypeCode, idNo: cert.idNo,
       occupation: cert.occupation, job: cert.job, level: cert.level as LevelCode, result: '合格', issueDate: String(p.issueDate),
-      number: cert.number, stockSerial: cert.stockSerial,
+      number: cert.number, stockSerial: cert.stockSerial, ...(cert.statusIndex !== undefined && { statusIndex: cert.statusIndex }),
     };
     const bytes = await produceCertificate(kit, rec, photo, { now: ctx.now, ...(job.reissue ? { reissue: { kind: job.reissue.kind, date: job.reissue.date } } : {}) });
     const rel = join(cert.batchId, 'certificates', `${cert.number}-r${job.revision}.pdf`);
@@ -118,10 +119,76 @@ export async function resume(ctx: Context, o: AmendOptions & { photo?: string })
   return withRegistry(ctx, o, (r) => resumePending(r, render, ctx));
 }
 
+export interface StatusChangeOptions {
+  readonly out: string;
+  readonly registry?: string;
+  readonly number: string;
+  readonly reason: string;
+  /**
+   * The organisation's profile: its key re-signs the status lists after the change, into the registry and
+   * <out>/status/. Without it the change is recorded and the lists wait for `skillcert status-lists`.
+   */
+  readonly profile?: string;
+  readonly validDays?: number;
+}
+
+export interface StatusChangeResult {
+  readonly certificate: CertificateRecord;
+  /** The lists re-signed after the change; empty when no profile was given. */
+  readonly lists: readonly PublishedList[];
+}
+
+/**
+ * A change of status (revoke, suspend, lift) and then the organisation's status lists signed anew, so that
+ * offline verifiers learn it. The profile is loaded, and checked to be the certificate's organisation, before
+ * anything changes: a wrong profile or key password stops the command with the registry untouched.
+ */
+async function changeStatus(ctx: Context, o: StatusChangeOptions, change: (r: Registry) => Promise<CertificateRecord>): Promise<StatusChangeResult> {
+  const identity = o.profile === undefined ? undefined : loadIdentity(ctx, o.profile);
+  return withRegistry(ctx, o, async (r) => {
+    if (identity) {
+      const cert = await r.getByNumber(o.number);
+      const { profile } = identity;
+      if (cert && (cert.orgCode ?? profile.orgCode) !== profile.orgCode) {
+        throw new SkillcertError('E_USAGE', `certificate ${o.number} is on the status lists of organisation ${cert.orgCode}, not ${profile.orgCode} (profile ${profile.id}); pass --profile with that organisation's profile`);
+      }
+    }
+    const certificate = await change(r);
+    if (!identity) return { certificate, lists: [] };
+    const orgCode = certificate.orgCode ?? identity.profile.orgCode;
+    const lists = await publishStatusLists(r, { orgCode, signer: identity.signer, now: ctx.now, out: resolve(o.out), ...(o.validDays !== undefined && { validDays: o.validDays }) });
+    return { certificate, lists };
+  });
+}
+
+const requireWhy = (reason: string, message: string) => {
+  if (!reason.trim()) throw new SkillcertError('E_USAGE', message);
+};
+
 /** 第十八条: logical revocation; the record and every PDF stay. */
-export async function revoke(ctx: Context, o: { out: string; registry?: string; number: string; reason: string }): Promise<CertificateRecord> {
-  if (!o.reason.trim()) throw new SkillcertError('E_USAGE', 'a revocation needs a written reason (第十八条): pass --reason');
-  return withRegistry(ctx, o, (r) => r.revoke(o.number, o.reason, ctx.now, { operator: ctx.operator }));
+export async function revoke(ctx: Context, o: StatusChangeOptions): Promise<StatusChangeResult> {
+  requireWhy(o.reason, 'a revocation needs a written reason (第十八条): pass --reason');
+  return changeStatus(ctx, o, (r) => r.revoke(o.number, o.reason, ctx.now, { operator: ctx.operator }));
+}
+
+/** 第二十条: suspends the queries of a suspicious certificate; verifiers report it suspended until it is lifted. */
+export async function suspend(ctx: Context, o: StatusChangeOptions): Promise<StatusChangeResult> {
+  requireWhy(o.reason, 'a suspension needs a written reason (第二十条): pass --reason');
+  return changeStatus(ctx, o, (r) => r.suspend(o.number, o.reason, ctx.now, { operator: ctx.operator }));
+}
+
+/** Lifts a suspension: the certificate is as it was before it. */
+export async function liftSuspension(ctx: Context, o: StatusChangeOptions): Promise<StatusChangeResult> {
+  requireWhy(o.reason, 'lifting a suspension needs a written reason (第二十条): pass --reason');
+  return changeStatus(ctx, o, (r) => r.liftSuspension(o.number, o.reason, ctx.now, { operator: ctx.operator }));
+}
+
+/** Signs the organisation's status lists anew (before they expire: run it daily), into the registry and <out>/status/. */
+export async function statusLists(ctx: Context, o: { out: string; registry?: string; profile: string; validDays?: number }): Promise<readonly PublishedList[]> {
+  const { profile, signer } = loadIdentity(ctx, o.profile);
+  return withRegistry(ctx, o, (r) =>
+    publishStatusLists(r, { orgCode: profile.orgCode, signer, now: ctx.now, out: resolve(o.out), ...(o.validDays !== undefined && { validDays: o.validDays }) }),
+  );
 }
 
 export async function audit(ctx: Context, o: { out: string; registry?: string; number?: string; from?: Date; to?: Date; verify?: boolean }) {

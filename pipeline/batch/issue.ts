@@ -159,7 +159,7 @@ export async function issueCertificates(ctx: Context, work: IssueWork, photos: P
       } else {
         const cert = r.certificate;
         if (cert.status === 'numbered') {
-          track(produce(row, { ...row, number: cert.number, stockSerial: cert.stockSerial }, photo.jpeg, r.created));
+          track(produce(row, { ...row, number: cert.number, stockSerial: cert.stockSerial, ...(cert.statusIndex !== undefined && { statusIndex: cert.statusIndex }) }, photo.jpeg, r.created));
           return;
         }
         // A rerun: this batch issued it before the run was stopped. Keep it as it is. (Its file is where this run

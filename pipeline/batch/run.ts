@@ -25,6 +25,7 @@ import { PhotoQueue } from './photos.js';
 import { placeBatch, planBatch, type RunOptions } from './plan.js';
 import { QueuedBatch } from './queued.js';
 import { removeStaleSpools, spoolFile } from './spool.js';
+import { publishStatusLists } from '../status/index.js';
 
 export { batchIdFor, noProgress, type Progress, type RunOptions } from './plan.js';
 export { validateOnly, type ValidateOnlyResult } from './validate-only.js';
@@ -110,6 +111,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
 
     // 5. the rejects workbook and the bundle, from the batch's records.
     const outputs = await writeOutputs(ctx, plan, place, registry, summary, rs, records.signed);
+    await publishStatusLists(registry, { orgCode: plan.identity.profile.orgCode, signer: plan.identity.signer, now: ctx.now, out: plan.out });
     await queued?.bundled();
     ctx.log.info('batch done', { batchId: place.batchId, issued: summary.issued.length, rejected: summary.rejected.length, skipped: summary.skipped.length, ms: clock.elapsedMs });
     return { ...result, outputs };

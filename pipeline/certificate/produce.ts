@@ -77,7 +77,8 @@ export interface ProduceOptions {
 export async function produceCertificate(kit: CertificateKit, rec: Numbered, photoJpeg: Uint8Array, opts: ProduceOptions): Promise<Uint8Array> {
   const { profile, signer } = kit;
   const qrText = buildQrText(
-    { number: rec.number, name: rec.name, idNo: rec.idNo, occupation: rec.occupation, job: rec.job, level: rec.level, issueDate: rec.issueDate, orgCode: profile.orgCode },
+    { number: rec.number, name: rec.name, idNo: rec.idNo, occupation: rec.occupation, job: rec.job, level: rec.level, issueDate: rec.issueDate, orgCode: profile.orgCode,
+      ...(rec.statusIndex !== undefined && { statusIndex: rec.statusIndex }) },
     signer,
     { verifyUrl: profile.verifyUrl },
   );

@@ -9,14 +9,16 @@ import { makeContext } from '../core/context.js';
 import { SkillcertError } from '../core/errors.js';
 import { makeLogger } from '../core/log.js';
 import { preview } from '../certificate/preview.js';
-import { audit, correct, forms, reissue, resume, revoke, type Correction } from '../after/commands.js';
+import { audit, correct, forms, liftSuspension, reissue, resume, revoke, statusLists, suspend, type Correction, type StatusChangeResult } from '../after/commands.js';
 import { extend } from '../after/extend.js';
+import type { PublishedList } from '../status/index.js';
 import { progressFor } from './progress.js';
 import { runBatch, validateOnly } from '../batch/run.js';
 import { summarise } from '../validate/index.js';
 import { verifyBundle } from '../verify/bundle.js';
 import { readFileSync } from 'node:fs';
 import { verifyFiles, verifyQr, type FileVerdict } from '../verify/certificate.js';
+import { loadStatusLists } from '../verify/status-list.js';
 import { loadProfile, profilePath } from '../core/profile.js';
 
 const EXIT: Record<string, number> = { E_USAGE: 2 };
@@ -164,7 +166,7 @@ function printVerdicts(verdicts: readonly FileVerdict[], json: boolean): void {
     for (const s of v.signatures ?? []) {
       process.stdout.write(`  ${s.kind} ${s.field ?? ''}: ${s.indication}${s.subIndication ? `/${s.subIndication}` : ''}${s.level ? ` (${s.level})` : ''}${s.signer ? ` by "${s.signer}"` : ''} — ${s.message}\n`);
     }
-    if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry to learn of a revocation or a correction)\n');
+    if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry, or --status-list with the organisation\'s signed lists, to learn of a revocation or a suspension)\n');
     else if (v.status) process.stdout.write(`  status: ${v.status}\n`);
   }
   const valid = verdicts.filter((v) => v.verdict === 'valid').length;
@@ -183,14 +185,16 @@ program
   .option('--org-cert <pem...>', 'organisation signing certificate(s) (PEM) for QR-only verification')
   .option('--at <YYYY-MM-DD>', 'validate at this date (UTC midnight), with the timestamps as proof of existence', parseAtDate)
   .option('--online', "fetch fresh OCSP responses and CRLs from the certificates' addresses (default: offline, the file's DSS)")
+  .option('--status-list <file or URL...>', "the organisation's signed status lists (<orgCode>-revocation.jwt, <orgCode>-suspension.jwt): revoked / suspended without a registry")
   .option('--json', 'print the results as JSON')
-  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; at?: Date; online?: boolean; json?: boolean }) => {
+  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; at?: Date; online?: boolean; statusList?: string[]; json?: boolean }) => {
     try {
       const base = {
         ...(opts.registry ? { registry: opts.registry } : {}),
         ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}),
         ...(opts.at ? { at: opts.at } : {}),
         ...(opts.online ? { online: true } : {}),
+        ...(opts.statusList ? { statusLists: await loadStatusLists(opts.statusList) } : {}),
       };
       let verdicts: FileVerdict[];
       if (opts.qrText !== undefined || opts.qrPng !== undefined) {
@@ -267,6 +271,68 @@ amendOptions(
   }
 });
 
+const validDays = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 366) throw new SkillcertError('E_USAGE', `Expected --valid-days as a whole number of days 1-366 but received "${v}"`);
+  return n;
+};
+
+const statusListOptions = (c: Command) =>
+  c
+    .option('--profile <file>', "the organisation's profile: its key re-signs the status lists after the change (written to <out>/status/ and stored in the registry)")
+    .addOption(new Option('--valid-days <n>', 'how long the signed lists are valid').argParser(validDays));
+
+function listLine(l: PublishedList): string {
+  return `${l.purpose} list: ${l.set} of ${l.bits} bits set${l.file ? `, ${l.file}` : ''}`;
+}
+
+function printStatusChange(r: StatusChangeResult, json: boolean, what: string): void {
+  const c = r.certificate;
+  if (json) {
+    const lists = r.lists.map(({ purpose, file, set, bits }) => ({ purpose, file, set, bits }));
+    process.stdout.write(`${JSON.stringify({ ok: true, number: c.number, status: c.status, suspendedAt: c.suspendedAt, statusIndex: c.statusIndex, lists }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${what} ${c.number}: ${c.status}${c.suspendedAt ? `, suspended since ${c.suspendedAt}` : ''}\n`);
+  for (const l of r.lists) process.stdout.write(`${listLine(l)}\n`);
+  if (!r.lists.length) process.stdout.write('status lists not signed anew (no --profile): run `skillcert status-lists --profile …` so that offline verifiers learn it\n');
+}
+
+amendOptions(
+  statusListOptions(
+    program
+      .command('revoke')
+      .description('第十八条: revoke a certificate (logically: the record and its PDFs stay; verifiers report it revoked)')
+      .argument('<number>', 'certificate number')
+      .requiredOption('--reason <text>', 'the written reason'),
+  ),
+).action(async (number: string, opts: { reason: string; profile?: string; validDays?: number; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    printStatusChange(await revoke(context({ ...opts, quiet: true }), { ...opts, number }), Boolean(opts.json), 'revoked');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
+amendOptions(
+  statusListOptions(
+    program
+      .command('suspend')
+      .description('第二十条: suspend the queries of a suspicious certificate (verifiers report it suspended), or --lift the suspension')
+      .argument('<number>', 'certificate number')
+      .requiredOption('--reason <text>', 'the written reason')
+      .option('--lift', 'lift the suspension instead: the certificate is as it was before'),
+  ),
+).action(async (number: string, opts: { reason: string; lift?: boolean; profile?: string; validDays?: number; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    const ctx = context({ ...opts, quiet: true });
+    const o = { ...opts, number };
+    printStatusChange(opts.lift ? await liftSuspension(ctx, o) : await suspend(ctx, o), Boolean(opts.json), opts.lift ? 'suspension lifted' : 'suspended');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
 amendOptions(
   program
     .command('extend')
@@ -291,13 +357,15 @@ amendOptions(
 
 amendOptions(
   program
-    .command('revoke')
-    .description('第十八条: revoke a certificate (logically: the record and its PDFs stay; verifiers report it revoked)')
-    .argument('<number>', 'certificate number')
-    .requiredOption('--reason <text>', 'the written reason'),
-).action(async (number: string, opts: { reason: string; out: string; registry?: string; operator?: string; json?: boolean }) => {
+    .command('status-lists')
+    .description("sign the organisation's revocation and suspension lists anew (W3C Bitstring Status List): into the registry and <out>/status/; run it daily, before they expire")
+    .requiredOption('--profile <file>', "the organisation's profile (its key signs the lists)")
+    .addOption(new Option('--valid-days <n>', 'how long the signed lists are valid').argParser(validDays)),
+).action(async (opts: { profile: string; validDays?: number; out: string; registry?: string; operator?: string; json?: boolean }) => {
   try {
-    printRecord(await revoke(context({ ...opts, quiet: true }), { ...opts, number }), Boolean(opts.json), 'revoked');
+    const lists = await statusLists(context({ ...opts, quiet: true }), opts);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, lists: lists.map(({ purpose, file, set, bits }) => ({ purpose, file, set, bits })) }, null, 2)}\n`);
+    else for (const l of lists) process.stdout.write(`${listLine(l)}\n`);
   } catch (err) {
     fail(err, Boolean(opts.json));
   }
@@ -358,6 +426,51 @@ amendOptions(
     fail(err, Boolean(opts.json));
   }
 });
+
+program
+  .command('serve')
+  .description('the verification service: the bilingual page (drop a PDF, QR landing, query) and its JSON API')
+  .option('--registry <path or URL>', 'the registry (SQLite file or postgres:// URL)', 'output/demo/registry.sqlite')
+  .addOption(new Option('--port <n>', 'TCP port').argParser(Number).default(8480))
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--trust <dir>', 'trust list folder: CA certificates (anchors) and organisation certificates named <orgCode>….pem')
+  .option('--profile <file...>', "trust these profiles' organisations (default, without --trust: the demo's fixtures/profiles)")
+  .addOption(new Option('--query-rate <n>', 'queries per client and minute (第十六条)').argParser(Number).default(10))
+  .addOption(new Option('--verify-rate <n>', 'PDF uploads per client and minute').argParser(Number).default(120))
+  .action(async (opts: { registry: string; port: number; host: string; trust?: string; profile?: string[]; queryRate: number; verifyRate: number }) => {
+    try {
+      const { serve } = await import('../serve/index.js');
+      const s = await serve({
+        registry: opts.registry, port: opts.port, host: opts.host, ...(opts.trust ? { trust: opts.trust } : {}), ...(opts.profile ? { profiles: opts.profile } : {}),
+        limits: { queryPerMinute: opts.queryRate, verifyPerMinute: opts.verifyRate },
+      });
+      process.stdout.write(`skillcert serve: ${s.url} (registry ${s.registry.target}; ${s.trust.list.organisations.length} organisation(s) trusted)\n`);
+      const stop = () => void s.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    } catch (err) {
+      fail(err, false);
+    }
+  });
+
+program
+  .command('publish-verifier')
+  .description('write the static verification site (page, trust.json, status lists) for any static web host')
+  .requiredOption('--out <dir>', 'the folder to write')
+  .option('--registry <path or URL>', 'the registry whose status lists to publish', 'output/demo/registry.sqlite')
+  .option('--trust <dir>', 'trust list folder: CA certificates (anchors) and organisation certificates named <orgCode>….pem')
+  .option('--profile <file...>', "trust these profiles' organisations (default, without --trust: the demo's fixtures/profiles)")
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { out: string; registry: string; trust?: string; profile?: string[]; json?: boolean }) => {
+    try {
+      const { publishVerifier } = await import('../serve/publish.js');
+      const r = await publishVerifier({ out: opts.out, registry: opts.registry, ...(opts.trust ? { trust: opts.trust } : {}), ...(opts.profile ? { profiles: opts.profile } : {}) });
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, ...r }, null, 2)}\n`);
+      else process.stdout.write(`publish-verifier: ${r.out} (${r.files.length} files: ${r.organisations} organisation(s), ${r.statusLists} status list(s))\n`);
+    } catch (err) {
+      fail(err, Boolean(opts.json));
+    }
+  });
 
 // No command ends without a message. An error outside a command's own try (an emitter's 'error' with no listener,
 // a rejection nobody awaited) gets the same one line as any other failure, not a stack trace. And a command whose

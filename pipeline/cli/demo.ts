@@ -14,6 +14,7 @@ import { loadProfile, profilePath } from '../core/profile.js';
 import { progressFor } from './progress.js';
 import { runBatch } from '../batch/run.js';
 import { verifyFiles } from '../verify/certificate.js';
+import { DEFAULT_PORT } from '../serve/index.js';
 
 const OUT = join(ROOT, 'output', 'demo');
 const REGISTRY = join(OUT, 'registry.sqlite');
@@ -56,4 +57,6 @@ for (const b of batches) {
 
 process.stdout.write(`\nregistry ${rel(REGISTRY)}\n`);
 process.stdout.write(failed ? `\n${failed} verification failure(s)\n` : '\nall certificates and bundles verified\n');
+// The demo profiles' QR codes point to the local verification service (issue 14): start it on this output.
+process.stdout.write(`\ncheck the certificates in a browser at http://127.0.0.1:${DEFAULT_PORT}/ (drop a PDF, scan a QR code, query)\n  start the service: bin/skillcert serve --registry ${rel(REGISTRY)}   (npm run serve)\n`);
 process.exitCode = failed ? 1 : 0;

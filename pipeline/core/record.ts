@@ -61,6 +61,8 @@ export interface Numbered extends Row {
   readonly number: string;
   /** The "No." blank-stock serial printed top right (流水号). */
   readonly stockSerial: string;
+  /** The registry's status list index (QR claim 8); undefined for certificates numbered before status lists. */
+  readonly statusIndex?: number;
 }
 
 export interface Signed extends Numbered {

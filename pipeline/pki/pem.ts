@@ -2,5 +2,10 @@
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g;
 
 export function pemCertificates(pem: string): Buffer[] {
-  return [...pem.matchAll(PEM_CERT)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+  return pemCertificatesBase64(pem).map((b64) => Buffer.from(b64, 'base64'));
+}
+
+/** The same, as standard base64 without whitespace (the form of a JOSE x5c entry); no Buffer, so it runs in a browser. */
+export function pemCertificatesBase64(pem: string): string[] {
+  return [...pem.matchAll(PEM_CERT)].map((m) => m[1]!.replace(/\s+/g, ''));
 }

@@ -16,10 +16,11 @@ import { createHash } from 'node:crypto';
 /**
  * issue: a number was handed out; sign: a signed PDF was recorded (the first, or a re-rendered one superseding the
  * previous); correct: 第十七条; reissue: 第二十二条; revoke: 第十八条; export: data left the registry (a form, a
- * filing); supersede: a PDF withdrawn without a replacement.
+ * filing); supersede: a PDF withdrawn without a replacement; suspend / lift: 第二十条 queries of a suspicious
+ * certificate suspended, and the suspension lifted (schema version 3).
  */
-export type AuditAction = 'issue' | 'sign' | 'correct' | 'reissue' | 'revoke' | 'export' | 'supersede';
-export const AUDIT_ACTIONS: readonly AuditAction[] = ['issue', 'sign', 'correct', 'reissue', 'revoke', 'export', 'supersede'];
+export type AuditAction = 'issue' | 'sign' | 'correct' | 'reissue' | 'revoke' | 'export' | 'supersede' | 'suspend' | 'lift';
+export const AUDIT_ACTIONS: readonly AuditAction[] = ['issue', 'sign', 'correct', 'reissue', 'revoke', 'export', 'supersede', 'suspend', 'lift'];
 
 /** One field an entry changed. ID numbers appear here only masked (maskId, 第十九条). */
 export interface AuditChange {

@@ -9,6 +9,7 @@ import type { Profile } from '../core/profile.js';
 import { EMPTY_JOB, ID_TYPES, type IdTypeCode, type LevelCode } from '../core/record.js';
 import type { AuditCheckOptions, AuditEntry, AuditFilter, AuditVerification } from './audit.js';
 import { maskId } from '../core/privacy.js';
+import type { StatusPurpose } from '../status/credential.js';
 
 export type {
   AuditAction,
@@ -23,8 +24,21 @@ export type {
 } from './audit.js';
 export { AUDIT_ACTIONS, canonicalEntry, ChainChecker, entryHash, GENESIS_HASH } from './audit.js';
 
-/** numbered: has its number, no PDF yet; issued: signed PDF recorded; revoked: withdrawn (第十八条), kept, never deleted. */
+/**
+ * numbered: has its number, no PDF yet; issued: signed PDF recorded; revoked: withdrawn (第十八条), kept, never
+ * deleted. Suspension (第二十条) is not a status of its own here but a mark on an issued certificate
+ * (CertificateRecord.suspendedAt) that can be lifted: the certificate keeps its status and history underneath.
+ */
 export type CertificateStatus = 'numbered' | 'issued' | 'revoked';
+
+/**
+ * What a verifier is told (the page's query, `skillcert verify`): revoked wins, then suspended, then the latest of
+ * reissued / corrected, else issued.
+ */
+export type VerifierStatus = 'issued' | 'corrected' | 'reissued' | 'revoked' | 'suspended';
+export const VERIFIER_STATUSES: readonly VerifierStatus[] = ['issued', 'corrected', 'reissued', 'revoked', 'suspended'];
+
+export type { StatusPurpose } from '../status/credential.js';
 /** Every PDF a certificate was issued with is kept: the latest is current, earlier ones superseded (第十七条 corrections). */
 export type DigestState = 'current' | 'superseded';
 
@@ -91,6 +105,16 @@ export interface CertificateRecord {
   readonly issuedAt?: string;
   readonly revokedAt?: string;
   readonly revokeReason?: string;
+  /** 第二十条: queries of this certificate are suspended since then (lifted: the mark is gone, the audit keeps it). */
+  readonly suspendedAt?: string;
+  readonly suspendReason?: string;
+  /** The organisation code (profile.orgCode) whose status lists carry this certificate. */
+  readonly orgCode?: string;
+  /**
+   * The certificate's bit in its organisation's status lists (QR claim 8): allocated when it is numbered, unique
+   * per organisation code, never reused. Undefined for certificates numbered before status lists existed.
+   */
+  readonly statusIndex?: number;
   /** The current PDF, once issued. */
   readonly file?: string;
   readonly sha256?: string;
@@ -146,6 +170,11 @@ export interface StatusReport {
   readonly currentSha256?: string;
   readonly revokedAt?: string;
   readonly revokeReason?: string;
+  /** 第二十条: suspended since then, for this reason (until lifted). */
+  readonly suspendedAt?: string;
+  readonly suspendReason?: string;
+  readonly orgCode?: string;
+  readonly statusIndex?: number;
   /** 第十七条: the certificate data was corrected at least once (a PDF from before may be superseded). */
   readonly corrected?: true;
   /** A correction or reissue is recorded but its new PDF is not yet: the current PDF is about to be superseded. */
@@ -285,6 +314,28 @@ export interface ExportRecord {
   readonly numbers?: readonly string[];
 }
 
+/** The bits of one organisation's status list, read in one snapshot, for signing. */
+export interface StatusListBits {
+  readonly orgCode: string;
+  readonly purpose: StatusPurpose;
+  /** The indexes whose bit is set: revoked certificates, or suspended ones (not revoked). */
+  readonly indexes: readonly number[];
+  /** The highest index the organisation has allocated (the list must reach it); undefined when none yet. */
+  readonly highest?: number;
+  /**
+   * The audit head seq the bits were read at. putStatusList keeps the list of the highest revision, so two
+   * commands that publish at once never leave the older list in place.
+   */
+  readonly revision: number;
+}
+
+export interface StoredStatusList {
+  readonly orgCode: string;
+  readonly purpose: StatusPurpose;
+  /** The compact JWS, as served at /status/<orgCode>-<purpose>.jwt. */
+  readonly jws: string;
+}
+
 export interface Registry {
   /** Where the registry is, for messages: a file path, or a database URL with its credentials removed. */
   readonly target: string;
@@ -327,8 +378,36 @@ export interface Registry {
   /** Marks one PDF of a certificate superseded without a replacement (e.g. withdrawn pending correction). */
   supersedeDigest(number: string, sha256: string, at: Date, reason: string, options?: WriteOptions): Promise<void>;
 
-  /** 第十八条: revokes logically; the certificate and its PDFs stay on record. The person may then be numbered again. */
+  /**
+   * 第十八条: revokes logically; the certificate and its PDFs stay on record. The person may then be numbered again.
+   * A suspension in force ends with it (recorded in the same audit entry): revoked is final.
+   */
   revoke(number: string, reason: string, at: Date, options?: WriteOptions): Promise<CertificateRecord>;
+
+  /**
+   * 第二十条 (the centre may suspend queries of a suspicious certificate): marks an issued certificate suspended,
+   * with a written reason and an audit entry; verifiers then report it suspended until the suspension is lifted.
+   * Refused for a revoked, a never-issued or an already suspended certificate.
+   */
+  suspend(number: string, reason: string, at: Date, options?: WriteOptions): Promise<CertificateRecord>;
+
+  /** Lifts a suspension (with a written reason and an audit entry): the certificate is as before it. */
+  liftSuspension(number: string, reason: string, at: Date, options?: WriteOptions): Promise<CertificateRecord>;
+
+  /** The bits of an organisation's revocation or suspension list as they are now (sign them, then putStatusList). */
+  statusListBits(orgCode: string, purpose: StatusPurpose): Promise<StatusListBits>;
+
+  /**
+   * Stores an organisation's signed status list (the JWS the service serves at /status/<orgCode>-<purpose>.jwt).
+   * With `revision` (StatusListBits.revision) an older list never replaces a newer one.
+   */
+  putStatusList(orgCode: string, purpose: StatusPurpose, jws: string, revision?: number): Promise<void>;
+
+  /** The signed status list stored for an organisation and purpose, or undefined when none was published yet. */
+  statusList(orgCode: string, purpose: StatusPurpose): Promise<string | undefined>;
+
+  /** Every stored status list, by organisation code and purpose (for a service or a static copy that serves them all). */
+  statusLists(): Promise<StoredStatusList[]>;
 
   /**
    * 第十七条: corrects the name, the ID number and/or the photo of a certificate under its number. Refused (nothing
@@ -418,6 +497,18 @@ export function registryUrlTarget(url: string): string {
     );
   }
   return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+}
+
+/**
+ * The one word a verifier is told for a registry status; undefined when there is no certificate to speak of
+ * (unknown number, or numbered but never issued).
+ */
+export function verifierStatus(report: Pick<StatusReport, 'status' | 'suspendedAt' | 'corrected' | 'lastReissue'>): VerifierStatus | undefined {
+  if (report.status === 'revoked') return 'revoked';
+  if (report.status !== 'issued') return undefined;
+  if (report.suspendedAt) return 'suspended';
+  if (report.lastReissue) return 'reissued';
+  return report.corrected ? 'corrected' : 'issued';
 }
 
 /**

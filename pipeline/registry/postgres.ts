@@ -18,7 +18,7 @@
 import pg from 'pg';
 import { SkillcertError } from '../core/errors.js';
 import { registryUrlTarget, type OpenOptions } from './contract.js';
-import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
+import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME, V3_AUDIT_ACTIONS, V3_NAME, V3_STATUS_TABLES } from './schema.js';
 import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
 
 export interface PostgresOptions extends OpenOptions {
@@ -95,6 +95,16 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         EXECUTE FUNCTION skillcert_refuse('a recorded correction is never deleted (第二十条)');
       CREATE TRIGGER reissues_no_truncate BEFORE TRUNCATE ON reissues FOR EACH STATEMENT
         EXECUTE FUNCTION skillcert_refuse('a recorded reissue is never deleted (第二十条)');
+    `,
+  },
+  {
+    version: 3,
+    name: V3_NAME,
+    sql: `
+      ${V3_STATUS_TABLES}
+      -- The CHECK PostgreSQL named when version 2 made the table.
+      ALTER TABLE audit DROP CONSTRAINT audit_action_check;
+      ALTER TABLE audit ADD CONSTRAINT audit_action_check CHECK (action IN (${V3_AUDIT_ACTIONS}));
     `,
   },
 ];

@@ -84,12 +84,13 @@ const V1_TABLES = `
  * AUTOINCREMENT (sqlite_sequence then remembers the highest seq ever written), PostgreSQL's BIGINT (its counter is
  * a table of its own).
  */
+const V2_AUDIT_ACTIONS_TEXT = `'issue', 'sign', 'correct', 'reissue', 'revoke', 'export', 'supersede'`;
 export const auditTable = (seq: string): string => `
       CREATE TABLE audit (
         seq           ${seq},
         at            TEXT NOT NULL,
         operator      TEXT NOT NULL,
-        action        TEXT NOT NULL CHECK (action IN ('issue', 'sign', 'correct', 'reissue', 'revoke', 'export', 'supersede')),
+        action        TEXT NOT NULL CHECK (action IN (${V2_AUDIT_ACTIONS_TEXT})),
         number        TEXT,
         before_sha256 TEXT,
         after_sha256  TEXT,
@@ -157,3 +158,41 @@ export const V1: Migration = { version: 1, name: 'certificates, serial and stock
 
 /** Version 2's name in both dialects. */
 export const V2_NAME = 'audit trail (hash-chained, append-only), corrections, reissues, no physical deletion';
+
+/**
+ * Version 3 (issue 14): status lists. Each certificate gets its organisation's code and a status list index when
+ * it is numbered (one counter per organisation code, never reused: a revoked certificate keeps its bit); a
+ * suspension (第二十条) is a mark of its own, so lifting it leaves the certificate exactly as it was; the signed
+ * lists are kept to be served. Certificates numbered before keep no index (their QR codes carry none).
+ * The audit's action CHECK gains 'suspend' and 'lift': each dialect widens it its own way (V3_AUDIT_ACTIONS).
+ */
+export const V3_STATUS_TABLES = `
+      ALTER TABLE certificates ADD COLUMN org_code TEXT;
+      ALTER TABLE certificates ADD COLUMN status_index INTEGER CHECK (status_index >= 0);
+      ALTER TABLE certificates ADD COLUMN suspended_at TEXT;
+      ALTER TABLE certificates ADD COLUMN suspend_reason TEXT;
+      CREATE UNIQUE INDEX certificates_status_index ON certificates (org_code, status_index) WHERE status_index IS NOT NULL;
+      CREATE INDEX certificates_suspended ON certificates (org_code) WHERE suspended_at IS NOT NULL;
+      CREATE INDEX certificates_revoked ON certificates (org_code) WHERE status = 'revoked';
+
+      -- The last status list index of each organisation; taken in the numbering transaction, like the serials.
+      CREATE TABLE status_index_counters (
+        org_code   TEXT PRIMARY KEY,
+        last_index INTEGER NOT NULL CHECK (last_index >= 0)
+      );
+
+      -- The signed lists (compact JWS), one per organisation and purpose; revision = the audit head they were read at.
+      CREATE TABLE status_lists (
+        org_code   TEXT NOT NULL,
+        purpose    TEXT NOT NULL CHECK (purpose IN ('revocation', 'suspension')),
+        jws        TEXT NOT NULL,
+        revision   INTEGER NOT NULL,
+        PRIMARY KEY (org_code, purpose)
+      );
+`;
+
+/** The audit actions up to version 2, and from version 3 on, as the CHECK lists them. */
+export const V2_AUDIT_ACTIONS = V2_AUDIT_ACTIONS_TEXT;
+export const V3_AUDIT_ACTIONS = `${V2_AUDIT_ACTIONS}, 'suspend', 'lift'`;
+
+export const V3_NAME = 'status lists: organisation code and status list index per certificate, suspension, signed lists; audit actions suspend and lift';

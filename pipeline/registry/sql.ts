@@ -63,9 +63,13 @@ import {
   type RegistryIssuer,
   type ReissueKind,
   type ReissueRecord,
+  type StatusListBits,
+  type StatusPurpose,
   type StatusReport,
+  type StoredStatusList,
   type WriteOptions,
 } from './contract.js';
+import { STATUS_PURPOSES } from '../status/credential.js';
 import { hasValidCheckDigit } from '../core/gb11643.js';
 import { maskId, scrubIds } from '../core/privacy.js';
 
@@ -135,6 +139,11 @@ interface CertRow {
   issued_at: string | null;
   revoked_at: string | null;
   revoke_reason: string | null;
+  org_code: string | null;
+  /** BIGINT-free INTEGER in both. */
+  status_index: number | null;
+  suspended_at: string | null;
+  suspend_reason: string | null;
   file: string | null;
   sha256: string | null;
   /** 0/1 from SQLite, a boolean from PostgreSQL. */
@@ -232,6 +241,10 @@ function toRecord(r: CertRow): CertificateRecord {
     ...(r.issued_at !== null && { issuedAt: r.issued_at }),
     ...(r.revoked_at !== null && { revokedAt: r.revoked_at }),
     ...(r.revoke_reason !== null && { revokeReason: r.revoke_reason }),
+    ...(r.suspended_at !== null && { suspendedAt: r.suspended_at }),
+    ...(r.suspend_reason !== null && { suspendReason: r.suspend_reason }),
+    ...(r.org_code !== null && { orgCode: r.org_code }),
+    ...(r.status_index !== null && { statusIndex: Number(r.status_index) }),
     ...(r.file !== null && { file: r.file }),
     ...(r.sha256 !== null && { sha256: r.sha256 }),
     ...(r.corrected ? { corrected: true as const } : {}),
@@ -338,10 +351,24 @@ const Q = {
   setStock: `INSERT INTO stock_counters (profile_id, last_stock) VALUES ($1, $2)
              ON CONFLICT (profile_id) DO UPDATE SET last_stock = excluded.last_stock`,
   insert: `INSERT INTO certificates (number, rule, prefix, serial, stock_serial, status, profile_id, batch_id, year,
-                                     person_key, id_type, id_no, occupation, job, level, printed, numbered_at)
-           VALUES ($1, $2, $3, $4, $5, 'numbered', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+                                     person_key, id_type, id_no, occupation, job, level, printed, numbered_at, org_code, status_index)
+           VALUES ($1, $2, $3, $4, $5, 'numbered', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+  // Index 0 first; one counter per organisation code, like the serials: taken and recorded in one transaction.
+  nextStatusIndex: `INSERT INTO status_index_counters (org_code, last_index) VALUES ($1, 0)
+                    ON CONFLICT (org_code) DO UPDATE SET last_index = status_index_counters.last_index + 1
+                    RETURNING last_index`,
+  lastStatusIndex: 'SELECT last_index FROM status_index_counters WHERE org_code = $1',
+  revokedIndexes: `SELECT status_index FROM certificates WHERE org_code = $1 AND status = 'revoked' AND status_index IS NOT NULL ORDER BY status_index`,
+  suspendedIndexes: `SELECT status_index FROM certificates WHERE org_code = $1 AND suspended_at IS NOT NULL AND status <> 'revoked' AND status_index IS NOT NULL ORDER BY status_index`,
+  suspend: 'UPDATE certificates SET suspended_at = $1, suspend_reason = $2 WHERE number = $3',
+  putStatusList: `INSERT INTO status_lists (org_code, purpose, jws, revision) VALUES ($1, $2, $3, $4)
+                  ON CONFLICT (org_code, purpose) DO UPDATE SET jws = excluded.jws, revision = excluded.revision
+                  WHERE status_lists.revision <= excluded.revision`,
+  statusList: 'SELECT jws FROM status_lists WHERE org_code = $1 AND purpose = $2',
+  allStatusLists: 'SELECT org_code, purpose, jws FROM status_lists ORDER BY org_code, purpose',
   setIssued: `UPDATE certificates SET status = 'issued', issued_at = $1 WHERE number = $2 AND status = 'numbered'`,
-  revoke: `UPDATE certificates SET status = 'revoked', revoked_at = $1, revoke_reason = $2 WHERE number = $3`,
+  // Revoked is final: a suspension in force ends with it (the revoke entry records that).
+  revoke: `UPDATE certificates SET status = 'revoked', revoked_at = $1, revoke_reason = $2, suspended_at = NULL, suspend_reason = NULL WHERE number = $3`,
   digests: 'SELECT * FROM certificate_digests WHERE number = $1 ORDER BY version',
   digest: 'SELECT * FROM certificate_digests WHERE number = $1 AND sha256 = $2',
   nextVersion: 'SELECT coalesce(max(version), 0) + 1 AS v FROM certificate_digests WHERE number = $1',
@@ -471,9 +498,10 @@ export class SqlRegistry implements Registry {
     const number = rule.withSerial(prefix, serial);
     this.#faults.afterSerial?.(number);
     const stockSerial = await this.#takeStock(tx, issuer);
+    const { last_index: statusIndex } = (await tx.get<{ last_index: number }>(Q.nextStatusIndex, [issuer.orgCode])) as { last_index: number };
     await tx.run(Q.insert, [
       number, rule.id, prefix, serial, stockSerial, issuer.id, batchId, year, key, person.idType, person.idNo.trim(),
-      qualification.occupation, qualification.job, qualification.level, printed, at.toISOString(),
+      qualification.occupation, qualification.job, qualification.level, printed, at.toISOString(), issuer.orgCode, Number(statusIndex),
     ]);
     await this.#append(tx, {
       at: at.toISOString(),
@@ -485,6 +513,7 @@ export class SqlRegistry implements Registry {
       changes: [
         { field: 'status', before: null, after: 'numbered' },
         { field: 'stockSerial', before: null, after: stockSerial },
+        { field: 'statusIndex', before: null, after: String(statusIndex) },
       ],
       reason: `batch ${batchId}`,
     });
@@ -639,11 +668,102 @@ export class SqlRegistry implements Registry {
         number,
         beforeSha256: cert.sha256,
         afterSha256: null,
-        changes: [{ field: 'status', before: cert.status, after: 'revoked' }],
+        changes: [
+          { field: 'status', before: cert.status, after: 'revoked' },
+          ...(cert.suspended_at !== null ? [{ field: 'suspended', before: cert.suspended_at, after: null }] : []),
+        ],
         reason: why,
       });
       return toRecord(await this.#mustGet(tx, number));
     });
+  }
+
+  async suspend(number: string, reason: string, at: Date, options: WriteOptions = {}): Promise<CertificateRecord> {
+    const why = requireReason(reason, 'a suspension (第二十条)');
+    const operator = checkOperator(options.operator, this.#operator);
+    if (Number.isNaN(at.getTime())) throw new SkillcertError('E_USAGE', 'the time of the suspension is not a valid date', { field: 'at' });
+    return this.#write('suspending a certificate', async (tx) => {
+      const cert = await this.#mustGet(tx, number);
+      if (cert.status === 'revoked') throw revokedError(cert, 'suspended (a revocation is final)');
+      if (cert.status !== 'issued') {
+        throw new SkillcertError('E_REGISTRY', `certificate ${number} was never issued (no signed PDF recorded), so there is nothing a verifier could be shown; finish or revoke its batch instead`, { number });
+      }
+      if (cert.suspended_at !== null) {
+        throw new SkillcertError('E_REGISTRY', `certificate ${number} is already suspended since ${cert.suspended_at}; lift the suspension first to suspend it anew`, { number });
+      }
+      // 第二十条: 对可疑证书数据暂停备案和查询服务 — a mark with its reason; lifting it restores the certificate as it was.
+      await tx.run(Q.suspend, [at.toISOString(), why, number]);
+      await this.#append(tx, {
+        at: at.toISOString(),
+        operator,
+        action: 'suspend',
+        number,
+        beforeSha256: cert.sha256,
+        afterSha256: null,
+        changes: [{ field: 'suspended', before: null, after: at.toISOString() }],
+        reason: why,
+      });
+      return toRecord(await this.#mustGet(tx, number));
+    });
+  }
+
+  async liftSuspension(number: string, reason: string, at: Date, options: WriteOptions = {}): Promise<CertificateRecord> {
+    const why = requireReason(reason, 'lifting a suspension (第二十条)');
+    const operator = checkOperator(options.operator, this.#operator);
+    if (Number.isNaN(at.getTime())) throw new SkillcertError('E_USAGE', 'the time of the lifting is not a valid date', { field: 'at' });
+    return this.#write('lifting a suspension', async (tx) => {
+      const cert = await this.#mustGet(tx, number);
+      if (cert.suspended_at === null) {
+        throw new SkillcertError('E_REGISTRY', `certificate ${number} is not suspended${cert.status === 'revoked' ? ' (it is revoked, which is final)' : ''}; there is no suspension to lift`, { number });
+      }
+      await tx.run(Q.suspend, [null, null, number]);
+      await this.#append(tx, {
+        at: at.toISOString(),
+        operator,
+        action: 'lift',
+        number,
+        beforeSha256: cert.sha256,
+        afterSha256: null,
+        changes: [{ field: 'suspended', before: cert.suspended_at, after: null }],
+        reason: why,
+      });
+      return toRecord(await this.#mustGet(tx, number));
+    });
+  }
+
+  async statusListBits(orgCode: string, purpose: StatusPurpose): Promise<StatusListBits> {
+    checkStatusList(orgCode, purpose);
+    return this.#snapshot(async (tx) => {
+      const rows = await tx.all<{ status_index: number }>(purpose === 'revocation' ? Q.revokedIndexes : Q.suspendedIndexes, [orgCode]);
+      const last = (await tx.get<{ last_index: number }>(Q.lastStatusIndex, [orgCode]))?.last_index;
+      const revision = (await tx.get<{ seq: number }>(Q.auditLast))?.seq ?? 0;
+      return { orgCode, purpose, indexes: rows.map((r) => Number(r.status_index)), ...(last !== undefined && { highest: Number(last) }), revision: Number(revision) };
+    });
+  }
+
+  async putStatusList(orgCode: string, purpose: StatusPurpose, jws: string, revision?: number): Promise<void> {
+    checkStatusList(orgCode, purpose);
+    const text = jws.trim();
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text)) {
+      throw new SkillcertError('E_USAGE', `the ${purpose} list of organisation ${orgCode} is not a compact JWS; sign it with signStatusList`, { field: 'jws' });
+    }
+    if (revision !== undefined && !(Number.isSafeInteger(revision) && revision >= 0)) {
+      throw new SkillcertError('E_USAGE', `Expected the status list revision as a non-negative integer but received ${String(revision)}`, { field: 'revision' });
+    }
+    await this.#write('storing a status list', async (tx) => {
+      const rev = revision ?? (await tx.get<{ seq: number }>(Q.auditLast))?.seq ?? 0;
+      await tx.run(Q.putStatusList, [orgCode, purpose, text, rev]);
+    });
+  }
+
+  async statusList(orgCode: string, purpose: StatusPurpose): Promise<string | undefined> {
+    checkStatusList(orgCode, purpose);
+    return (await this.#read((tx) => tx.get<{ jws: string }>(Q.statusList, [orgCode, purpose])))?.jws;
+  }
+
+  async statusLists(): Promise<StoredStatusList[]> {
+    const rows = await this.#read((tx) => tx.all<{ org_code: string; purpose: StatusPurpose; jws: string }>(Q.allStatusLists));
+    return rows.map((r) => ({ orgCode: r.org_code, purpose: r.purpose, jws: r.jws }));
   }
 
   async correct(number: string, change: CorrectionChange, reason: string, at: Date, operator: string): Promise<PendingRender> {
@@ -891,6 +1011,10 @@ export class SqlRegistry implements Registry {
         ...(cert.sha256 !== null && { currentSha256: cert.sha256 }),
         ...(cert.revoked_at !== null && { revokedAt: cert.revoked_at }),
         ...(cert.revoke_reason !== null && { revokeReason: cert.revoke_reason }),
+        ...(cert.suspended_at !== null && { suspendedAt: cert.suspended_at }),
+        ...(cert.suspend_reason !== null && { suspendReason: cert.suspend_reason }),
+        ...(cert.org_code !== null && { orgCode: cert.org_code }),
+        ...(cert.status_index !== null && { statusIndex: Number(cert.status_index) }),
         ...(cert.corrected ? { corrected: true as const } : {}),
         ...(cert.pending_render ? { pendingRender: true as const } : {}),
         ...(reissue && { lastReissue: { kind: reissue.kind, date: reissue.reissue_date } }),
@@ -1016,6 +1140,15 @@ function checkStockRange(issuer: RegistryIssuer): void {
       `profile ${issuer.id}: the blank-stock serial ${to} has ${String(to).length} digits but "stock.digits" is ${digits}; raise "stock.digits" to print it whole`,
       { field: 'stock.digits' },
     );
+  }
+}
+
+function checkStatusList(orgCode: string, purpose: StatusPurpose): void {
+  if (typeof orgCode !== 'string' || !/^[0-9A-Z]{1,16}$/.test(orgCode)) {
+    throw new SkillcertError('E_USAGE', `Expected an organisation code (profile.orgCode, e.g. 0000) but received ${JSON.stringify(orgCode)}`, { field: 'orgCode' });
+  }
+  if (!(STATUS_PURPOSES as readonly string[]).includes(purpose)) {
+    throw new SkillcertError('E_USAGE', `Expected the status purpose revocation or suspension but received ${JSON.stringify(purpose)}`, { field: 'purpose' });
   }
 }
 

@@ -14,13 +14,41 @@
 import Database from 'better-sqlite3';
 import { SkillcertError } from '../core/errors.js';
 import type { OpenOptions } from './contract.js';
-import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_NAME } from './schema.js';
+import { auditTable, type Migration, V1, V2_AFTER_ISSUE_TABLES, V2_AUDIT_ACTIONS, V2_NAME, V3_AUDIT_ACTIONS, V3_NAME, V3_STATUS_TABLES } from './schema.js';
 
 export type { Migration } from './schema.js';
 import { SqlRegistry, type SqlDriver, type SqlRegistryOptions, type SqlTx, type SqlValue } from './sql.js';
 
+/** A SQLite migration: its SQL, and what SQL cannot say (run in the same transaction, after it). */
+interface SqliteMigration extends Migration {
+  readonly after?: (db: Database.Database) => void;
+  /** The step edits the schema text itself (PRAGMA writable_schema), which better-sqlite3 allows only in unsafe mode. */
+  readonly editsSchema?: true;
+}
+
+/**
+ * SQLite cannot ALTER a CHECK constraint. Its documented way for a change that leaves every stored row valid
+ * (https://sqlite.org/lang_altertable.html#otheralter, "removing CHECK … constraints") is to edit the table's
+ * text in sqlite_schema and bump schema_version; widening the list of actions is such a change. Rebuilding the
+ * table instead would fight its own append-only triggers, the corrections' and reissues' foreign keys and
+ * sqlite_sequence (the highest audit seq ever written), all of which must survive untouched.
+ */
+function widenAuditActions(db: Database.Database): void {
+  const before = `CHECK (action IN (${V2_AUDIT_ACTIONS}))`;
+  const after = `CHECK (action IN (${V3_AUDIT_ACTIONS}))`;
+  const version = db.pragma('schema_version', { simple: true }) as number;
+  db.pragma('writable_schema = ON');
+  try {
+    const { changes } = db.prepare(`UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'audit' AND instr(sql, ?) > 0`).run(before, after, before);
+    if (changes !== 1) throw new Error('the audit table does not have the CHECK of schema version 2; it was changed behind the registry\'s back');
+    db.pragma(`schema_version = ${version + 1}`);
+  } finally {
+    db.pragma('writable_schema = OFF');
+  }
+}
+
 /** The schema, oldest first. Never edit an applied migration: add one. */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly SqliteMigration[] = [
   V1,
   {
     version: 2,
@@ -59,6 +87,7 @@ export const MIGRATIONS: readonly Migration[] = [
       BEGIN SELECT RAISE(ABORT, 'a PDF digest is never deleted (第十八条); supersede it instead'); END;
     `,
   },
+  { version: 3, name: V3_NAME, sql: V3_STATUS_TABLES, after: widenAuditActions, editsSchema: true },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -106,6 +135,19 @@ export async function openSqliteRegistry(path: string, options: SqliteOptions = 
 
 /** Applies the migrations not yet applied, under the write lock so that two processes opening a new file agree. */
 function migrate(db: Database.Database, now: Date): void {
+  const applied = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).get()
+    ? (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v
+    : 0;
+  const unsafe = MIGRATIONS.some((m) => m.editsSchema && m.version > applied);
+  if (unsafe) db.unsafeMode(true);
+  try {
+    migrateSteps(db, now);
+  } finally {
+    if (unsafe) db.unsafeMode(false);
+  }
+}
+
+function migrateSteps(db: Database.Database, now: Date): void {
   db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    INTEGER PRIMARY KEY,
@@ -124,6 +166,7 @@ function migrate(db: Database.Database, now: Date): void {
     for (const m of MIGRATIONS) {
       if (m.version <= v) continue;
       db.exec(m.sql);
+      m.after?.(db);
       record.run(m.version, m.name, now.toISOString());
     }
   }).immediate();

@@ -14,7 +14,9 @@
  *   alg ES256 (-7, 64-byte r‖s) for EC P-256 keys, PS256 (-37) for RSA keys;
  *   kid = first 8 bytes of SHA-256 over the signer certificate's SubjectPublicKeyInfo.
  * Claims (CBOR map, integer keys): 1 name, 2 masked ID number (第十九条: never the whole number),
- *   3 occupation, 4 job ("" when none), 5 level code, 6 issue date as YYYYMMDD integer, 7 organisation code.
+ *   3 occupation, 4 job ("" when none), 5 level code, 6 issue date as YYYYMMDD integer, 7 organisation code,
+ *   8 status list index (non-negative integer; the certificate's bit in the organisation's signed status lists,
+ *   pipeline/status/; absent in certificates made before status lists: their status is then not checked offline).
  */
 import { createHash, createPublicKey, constants, sign as cryptoSign, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { decode as cborDecode, encode as cborEncode, Tag } from 'cbor2';
@@ -40,6 +42,8 @@ export interface QrInput {
   /** YYYY-MM-DD */
   readonly issueDate: string;
   readonly orgCode: string;
+  /** The status list index the registry allocated (claim 8); omitted for a certificate that has none. */
+  readonly statusIndex?: number;
 }
 
 /** What a QR code carries after decoding. */
@@ -52,6 +56,8 @@ export interface QrPayload {
   readonly level: LevelCode;
   readonly issueDate: string;
   readonly orgCode: string;
+  /** Claim 8; undefined in certificates made before status lists. */
+  readonly statusIndex?: number;
 }
 
 export interface ParsedQr {
@@ -120,6 +126,10 @@ export function buildQrText(input: QrInput, signer: QrSigner, opts: { verifyUrl?
     [6, Number(input.issueDate.replace(/-/g, ''))],
     [7, input.orgCode],
   ]);
+  if (input.statusIndex !== undefined) {
+    if (!Number.isSafeInteger(input.statusIndex) || input.statusIndex < 0) throw new RangeError(`Expected a status list index as a non-negative integer but received ${String(input.statusIndex)}`);
+    claims.set(8, input.statusIndex);
+  }
   const payload = cbor(claims);
   const protectedBytes = protectedHeader(signer.certificate, alg);
   const tbs = sigStructure(protectedBytes, input.number, payload);
@@ -176,6 +186,10 @@ export function parseQrText(text: string): ParsedQr {
   const date = claims.get(6);
   if (typeof date !== 'number' || !/^\d{8}$/.test(String(date))) throw new RangeError(`claim 6 (issue date) is ${String(date)}, expected YYYYMMDD`);
   const d = String(date);
+  const statusIndex = claims.get(8);
+  if (statusIndex !== undefined && !(typeof statusIndex === 'number' && Number.isSafeInteger(statusIndex) && statusIndex >= 0)) {
+    throw new RangeError(`claim 8 (status list index) is ${String(statusIndex)}, expected a non-negative integer`);
+  }
   const payload: QrPayload = {
     number,
     name: str(1, 'name'),
@@ -185,6 +199,7 @@ export function parseQrText(text: string): ParsedQr {
     level: level as LevelCode,
     issueDate: `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`,
     orgCode: str(7, 'organisation code'),
+    ...(statusIndex !== undefined && { statusIndex }),
   };
   const pb = Buffer.from(protectedBytes);
   return { url, payload, kid: Buffer.from(kid), alg, toBeSigned: sigStructure(pb, number, Buffer.from(payloadBytes)), signature: Buffer.from(signature) };

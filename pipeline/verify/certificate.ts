@@ -8,32 +8,30 @@
  * Verdicts follow EU DSS: valid (every check passed), invalid (one failed), indeterminate (none failed, some
  * could not be decided).
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { validateAny } from '../number/index.js';
 import { openRegistry, type Registry, type StatusReport } from '../registry/index.js';
 import { fail, pass, unknown, type Check } from '../core/check.js';
 import { buildPath, certFromDer, cn, parseAnchors } from '../pki/chain.js';
 import { pemCertificates } from '../pki/pem.js';
 import { pdfSignerCertificate, verifyPdfSignatures, type SignatureReport } from './pdf-signature.js';
-import { decodeQrFromPng, keysFromCertificates } from './qr.js';
+import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
+import { SkillcertError } from '../core/errors.js';
 import { verifyQrText } from '../stamp/qr.js';
 import { PDFDocument } from 'pdf-lib';
 import { PT_PER_MM, type Sheet } from '../render/sheet.js';
 import { printedFieldsCheck, sheetOfPage } from './fields.js';
 import { readPage, type PageDrawing } from './page.js';
 import { qrFromDrawing } from './vector-qr.js';
-
-const run = promisify(execFile);
+import { statusListCheck } from './status-list.js';
 
 export type Verdict = 'valid' | 'invalid' | 'indeterminate';
 
 /** What a status source (the registry) says of the certificate; `not checked` when the verifier has none. */
-export type CertificateStatus = 'issued' | 'revoked' | 'superseded' | 'unknown' | 'pending' | 'not checked';
+export type CertificateStatus = 'issued' | 'revoked' | 'suspended' | 'superseded' | 'unknown' | 'pending' | 'not checked';
 
 export interface FileVerdict {
   readonly file: string;
@@ -61,6 +59,8 @@ export interface VerifyOptions {
   readonly orgCertificates?: readonly string[];
   /** Fetch fresh revocation data besides the file's DSS. */
   readonly online?: boolean;
+  /** Signed status lists (JWS texts, loadStatusLists): the `status.list` check, without a registry too. */
+  readonly statusLists?: readonly string[];
 }
 
 export function verdictOf(checks: readonly Check[]): Verdict {
@@ -75,6 +75,7 @@ export function numberCheck(number: string): Check {
 
 export function statusOf(s: StatusReport): CertificateStatus {
   if (s.status === 'unknown' || s.status === 'revoked') return s.status;
+  if (s.status === 'issued' && s.suspendedAt) return 'suspended';
   if (s.status === 'numbered' || s.pendingRender) return 'pending';
   return s.digest === 'current' ? 'issued' : s.digest === 'superseded' ? 'superseded' : 'unknown';
 }
@@ -89,6 +90,7 @@ async function statusFrom(registry: Registry | undefined, number: string, sha256
 export function registryCheck(s: StatusReport): Check {
   if (s.status === 'unknown') return fail('registry.status', `the registry has no certificate ${s.number}`);
   if (s.status === 'revoked') return fail('registry.status', `certificate ${s.number} was revoked${s.revokedAt ? ` on ${s.revokedAt.slice(0, 10)}` : ''}${s.revokeReason ? `: ${s.revokeReason}` : ''} (第十八条)`);
+  if (s.suspendedAt) return fail('registry.status', `certificate ${s.number} is suspended since ${s.suspendedAt.slice(0, 10)} (第二十条: queries of suspicious certificate data are suspended)`);
   if (s.status === 'numbered') return unknown('registry.status', `certificate ${s.number} is numbered but its signed PDF is not recorded yet`);
   if (s.digest === 'superseded') return fail('registry.status', `this PDF of ${s.number} was superseded${s.corrected ? ' by a correction (第十七条)' : s.lastReissue ? ' by a reissue (第二十二条)' : ''}; the current one has SHA-256 ${s.currentSha256?.slice(0, 16)}…`);
   if (s.digest === 'unknown') return fail('registry.status', `certificate ${s.number} is registered, but this PDF is not one the registry issued (its SHA-256 is unknown)`);
@@ -96,14 +98,33 @@ export function registryCheck(s: StatusReport): Check {
   return s.pendingRender ? unknown('registry.status', `issued${extra}`) : pass('registry.status', `issued and current in the registry${extra}`);
 }
 
-async function qrFromPage(file: string): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'skillcert-verify-'));
-  try {
-    await run('pdftoppm', ['-r', '150', '-png', '-f', '1', '-l', '1', '-singlefile', file, join(dir, 'page')]);
-    return await decodeQrFromPng(join(dir, 'page.png'));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/**
+ * Runs a tool with the bytes on its standard input and returns its standard output: the PDF (an upload to the
+ * service, too) is never written to disk. Exit codes in `quiet` mean "nothing found" and yield an empty output.
+ */
+function piped(cmd: string, args: readonly string[], input: Uint8Array, quiet: readonly number[] = []): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => {}); // a tool that stops reading early (a broken PDF) closes its input: its exit code says why
+    child.on('error', (e: NodeJS.ErrnoException) => reject(new SkillcertError('E_VERIFY', e.code === 'ENOENT' ? `${cmd} is not installed` : `${cmd} failed: ${e.message}`, {}, { cause: e })));
+    child.on('close', (code) => {
+      if (code === 0) return resolvePromise(Buffer.concat(out));
+      if (code !== null && quiet.includes(code)) return resolvePromise(Buffer.alloc(0));
+      reject(new SkillcertError('E_VERIFY', `${cmd} failed (exit ${code ?? 'killed'}): ${Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? ''}`));
+    });
+    child.stdin.end(input);
+  });
+}
+
+async function qrFromPage(pdf: Uint8Array): Promise<string[]> {
+  const png = await piped('pdftoppm', ['-r', '150', '-png', '-f', '1', '-l', '1', '-singlefile', '-'], pdf);
+  // zbarimg exits 4 when the image holds no symbol; --raw ends each symbol with a newline.
+  const text = await piped('zbarimg', ['--raw', '-q', '--nodbus', '-Sdisable', '-Sqrcode.enable', '-'], png, [4]);
+  return text.toString('utf8').split('\n').filter((l) => l.length > 0);
 }
 
 async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: Registry | undefined) => Promise<T>): Promise<T> {
@@ -140,7 +161,26 @@ function qrArea(sheet: Sheet, media: PageDrawing['media']) {
 }
 
 async function verifyOne(file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
-  const bytes = await readFile(file);
+  return verifyBytes(await readFile(file), file, opts, registry);
+}
+
+/**
+ * Verifies one PDF held in memory (an upload to `skillcert serve`): the same checks and verdict as verifyFiles,
+ * under `label`; never throws for a bad file: an unreadable one is invalid, "not a readable PDF".
+ */
+export async function verifyPdfBytes(bytes: Uint8Array, label: string, opts: VerifyOptions): Promise<FileVerdict> {
+  // A PDF starts with %PDF- within its first 1024 bytes (ISO 32000-1 §7.5.2, as readers accept it).
+  if (!Buffer.from(bytes.subarray(0, 1024)).includes('%PDF-')) return { file: label, verdict: 'invalid', checks: [fail('file.readable', 'not a readable PDF: no %PDF- header')] };
+  return withRegistry(opts.registry, async (registry) => {
+    try {
+      return await verifyBytes(bytes, label, opts, registry);
+    } catch (err) {
+      return { file: label, verdict: 'invalid', checks: [fail('file.readable', `not a readable PDF: ${(err as Error).message}`)] };
+    }
+  });
+}
+
+async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
   const sig = await verifyPdfSignatures(bytes, { trustAnchors: opts.trustAnchors, ...(opts.at ? { at: opts.at } : {}), ...(opts.online ? { online: true } : {}) });
   const checks: Check[] = [...sig.checks];
   const signer = await pdfSignerCertificate(bytes);
@@ -155,10 +195,11 @@ async function verifyOne(file: string, opts: VerifyOptions, registry: Registry |
   } else {
     // Not vector (or no sheet to find it by): as from paper, a 150 dpi render and zbarimg.
     const why = vector ? `${vector.reason}` : page.problem ?? 'the sheet has no QR box';
-    codes = await qrFromPage(file);
+    codes = await qrFromPage(bytes);
     how = `QR code decoded from a 150 dpi render, because it could not be read as vector rectangles: ${why}`;
   }
   let number: string | undefined;
+  let payload: QrPayload | undefined;
   if (codes.length === 0) {
     checks.push(fail('qr.decode', `no QR code could be decoded from a 150 dpi render of the page${vector && !vector.ok ? ` (${vector.reason})` : ''}`));
   } else {
@@ -166,6 +207,7 @@ async function verifyOne(file: string, opts: VerifyOptions, registry: Registry |
     const q = verifyQrText(codes[0]!, keys);
     checks.push(pass('qr.decode', `${how}${codes.length > 1 ? ` (${codes.length} codes; the first checked)` : ''}`), ...q.checks);
     if (q.payload) {
+      ({ payload } = q);
       number = q.payload.number;
       checks.push(page.drawing && page.sheet ? printedFieldsCheck(q.payload, page.drawing, page.sheet) : fail('qr.printedText', `the printed text cannot be compared with the QR code: ${page.problem}`));
     }
@@ -175,7 +217,11 @@ async function verifyOne(file: string, opts: VerifyOptions, registry: Registry |
     checks.push(numberCheck(number));
     const found = await statusFrom(registry, number, createHash('sha256').update(bytes).digest('hex'));
     if (found.check) checks.push(found.check);
-    status = found.status;
+    // The lists must be signed by the certificate that signed this PDF (its chain is checked above), or by one of the
+    // organisation certificates given for QR codes (a key rotated since), as for the QR signature.
+    const listed = payload && (await statusListCheck(payload, opts.statusLists, [...(signer ? [signer] : []), ...(opts.orgCertificates ?? [])], opts.at));
+    if (listed) checks.push(listed.check);
+    status = found.status === 'not checked' && listed?.status ? listed.status : found.status;
   }
   return { file, verdict: verdictOf(checks), ...(number ? { number } : {}), ...(status ? { status } : {}), checks, signatures: sig.signatures };
 }
@@ -223,7 +269,9 @@ export async function verifyQr(input: { text?: string; png?: string }, opts: Ver
     checks.push(numberCheck(q.payload.number));
     const found = await withRegistry(opts.registry, (reg) => statusFrom(reg, q.payload!.number));
     if (found.check) checks.push(found.check);
-    status = found.status;
+    const listed = await statusListCheck(q.payload, opts.statusLists, trusted.map((cert) => cert.x509), opts.at);
+    if (listed) checks.push(listed.check);
+    status = found.status === 'not checked' && listed?.status ? listed.status : found.status;
   }
   return { file: label, verdict: verdictOf(checks), ...(q.payload ? { number: q.payload.number } : {}), ...(status ? { status } : {}), checks };
 }

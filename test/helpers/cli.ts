@@ -238,9 +238,9 @@ export function validPeople(count: number, seed = 0): RosterRow[] {
 // ---------------------------------------------------------------------------------------------------------
 // Reading a batch back
 
-/** The one batch folder a run wrote under `out` (the registry file sits beside it). */
+/** The one batch folder a run wrote under `out` (the registry file and the status/ lists sit beside it). */
 export function batchDir(out: string): string {
-  const dirs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  const dirs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'status').map((e) => e.name);
   if (dirs.length !== 1) throw new Error(`expected one batch folder in ${out}, found: ${dirs.join(', ') || 'none'}`);
   return join(out, dirs[0]!);
 }

@@ -273,6 +273,6 @@ test('a registry written before the audit existed is migrated in place and its c
   t.like(await registry.verifyAudit(), { ok: true, entries: 3 });
   await registry.close();
   const raw = new Database(path, { readonly: true });
-  t.deepEqual((raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version), [1, 2]);
+  t.deepEqual((raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version), [1, 2, 3]);
   raw.close();
 });

@@ -139,7 +139,7 @@ test('a re-rendered PDF becomes current and the old one superseded, and the veri
   t.is(history[0]?.supersededReason, '第十七条: name corrected');
   t.is(history[1]?.reason, '第十七条: name corrected');
 
-  t.deepEqual(await registry.status(c.number, sha('v2')), { number: c.number, status: 'issued', digest: 'current', currentSha256: sha('v2') });
+  t.deepEqual(await registry.status(c.number, sha('v2')), { number: c.number, status: 'issued', digest: 'current', currentSha256: sha('v2'), orgCode: '0000', statusIndex: 0 });
   t.like(await registry.status(c.number, sha('v1')), { status: 'issued', digest: 'superseded' });
   t.like(await registry.status(c.number, sha('forged')), { status: 'issued', digest: 'unknown' });
   t.deepEqual(await registry.status('S000011082003253999999', sha('v2')), { number: 'S000011082003253999999', status: 'unknown', digest: 'unknown' });

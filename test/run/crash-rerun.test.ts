@@ -60,7 +60,7 @@ function runAndKill(): Promise<Killed> {
     const poll = setInterval(() => {
       let dirs: string[] = [];
       try {
-        dirs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => join(out, e.name));
+        dirs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'status').map((e) => join(out, e.name));
       } catch {
         return;
       }
