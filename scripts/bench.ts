@@ -1,12 +1,17 @@
 /**
- * `npm run bench -- --count N [--workers W] [--keep]`: a synthetic roster of N people with photos, the full
- * batch (ingest → validate → number → render → stamp → sign → bundle) into a temporary folder, then one line
- * each: certificates per second end to end, mean bytes per certificate, peak RSS; the last line `certs/s=<n>`.
+ * `npm run bench -- [--count 1000[,20000…]] [--workers W] [--postgres] [--keep]`: for each count, a synthetic roster of
+ * N people with photos and the full batch (ingest → validate → number → render → stamp → sign → bundle) in a process
+ * of its own, then one line each: certificates per second end to end, CPU ms per certificate (user + system of the
+ * whole process tree — the batch's threads and the Chromium it starts — over the certificates), cores used on
+ * average, peak RSS, mean size, the time per stage, and the same-run reference (scripts/bench-run.ts: the bare
+ * certificate loop on the batch's template and pool, measured right after it) with the ratio of the two.
+ * `--postgres` starts a PostgreSQL server on loopback (test/helpers/postgres.ts) and runs the batch on it as a
+ * queued batch of one machine. The last line of each count is `certs/s=<n> cpu-ms/cert=<n>`.
  * Photos: 100 distinct JPEG files shared round-robin by the rows (each row's photo is still decoded, checked and
  * resized, as in a real batch).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ExcelJS from 'exceljs';
@@ -16,10 +21,18 @@ import { fileURLToPath } from 'node:url';
 import { FIXTURES_DIR } from '../pipeline/core/paths.js';
 import type { BenchRun } from './bench-run.js';
 import { gb11643CheckDigit } from '../pipeline/core/gb11643.js';
+import { startPostgres, type PgServer } from '../test/helpers/postgres.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, keep: { type: 'boolean', default: false } } });
-const count = Number(values.count);
-if (!Number.isInteger(count) || count < 1) throw new Error(`Expected --count as a whole number ≥ 1 but received ${values.count}`);
+const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, postgres: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } } });
+const counts = values.count.split(',').map(Number);
+if (!counts.every((n) => Number.isInteger(n) && n >= 1)) throw new Error(`Expected --count as whole numbers ≥ 1, comma-separated, but received ${values.count}`);
+
+/** user + system CPU of this process's waited-for children and their waited-for descendants (Linux /proc), in ms. */
+function childrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+  // after "(comm) ": field 3 is index 0, so cutime (16) and cstime (17) are at 13 and 14; in clock ticks of 100 Hz
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
 
 function residentId(i: number): string {
   const birth = new Date(Date.UTC(1970, 0, 1) + (i % 12000) * 86400000 * 1.7);
@@ -36,6 +49,7 @@ const LEVEL = ['', '一级/高级技师', '二级/技师', '三级/高级工', '
 
 const work = mkdtempSync(join(tmpdir(), 'skillcert-bench-'));
 const photos = join(work, 'photos');
+let pgServer: PgServer | undefined;
 try {
   // Photos: head-and-shoulders silhouettes on white, as a studio would send (~400 × 520 px JPEG).
   const { mkdirSync } = await import('node:fs');
@@ -45,17 +59,6 @@ try {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="520"><rect width="400" height="520" fill="#fff"/><ellipse cx="200" cy="195" rx="84" ry="102" fill="hsl(${(hue + 20) % 360},35%,72%)"/><path d="M 60 520 Q 70 335 200 325 Q 330 335 340 520 Z" fill="hsl(${hue},45%,30%)"/></svg>`;
     await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(join(photos, `p${p}.jpg`));
   }
-  // The roster, streamed (20,000 rows would not fit a sane memory budget as one workbook object).
-  const roster = join(work, 'roster.xlsx');
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: roster, useSharedStrings: true });
-  const ws = wb.addWorksheet('认定结果');
-  ws.addRow(['序号', '姓名', '性别', '证件类型', '证件号码', '工作单位', '职业名称', '工种/职业方向', '职业技能等级', '认定结果', '照片', '发证日期']).commit();
-  for (let i = 0; i < count; i++) {
-    const [occ, levels] = OCCUPATIONS[i % OCCUPATIONS.length]!;
-    const name = SURNAMES[i % SURNAMES.length]! + GIVEN[(i * 7) % GIVEN.length]! + (i % 3 ? GIVEN[(i * 13) % GIVEN.length]! : '');
-    ws.addRow([i + 1, name, i % 2 ? '男' : '女', '201', residentId(i), '北京城建集团有限公司', occ, '', LEVEL[levels[i % levels.length]!], '合格', `p${i % 100}.jpg`, '2026-11-20']).commit();
-  }
-  await wb.commit();
   // A bench organisation: the haidian fixture with a blank-stock range large enough for any count.
   const profile = join(work, 'profile.json');
   const fx = (p: string) => join(FIXTURES_DIR, p);
@@ -68,11 +71,35 @@ try {
     scope: OCCUPATIONS.map(([occupation, levels]) => ({ occupation, jobs: [], levels })),
     stock: { from: 10000000, to: 99999999, digits: 8 },
   }));
+  if (values.postgres) pgServer = await startPostgres();
+  process.stdout.write(`machine: ${availableParallelism()} cores; registry ${values.postgres ? 'PostgreSQL (loopback, queued batch of one machine)' : 'SQLite'}\n`);
+  for (const count of counts) await bench(count, profile);
+} finally {
+  await pgServer?.stop();
+  if (values.keep) process.stderr.write(`kept ${work}\n`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+async function bench(count: number, profile: string): Promise<void> {
+  // The roster, streamed (20,000 rows would not fit a sane memory budget as one workbook object).
+  const roster = join(work, `roster-${count}.xlsx`);
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: roster, useSharedStrings: true });
+  const ws = wb.addWorksheet('认定结果');
+  ws.addRow(['序号', '姓名', '性别', '证件类型', '证件号码', '工作单位', '职业名称', '工种/职业方向', '职业技能等级', '认定结果', '照片', '发证日期']).commit();
+  for (let i = 0; i < count; i++) {
+    const [occ, levels] = OCCUPATIONS[i % OCCUPATIONS.length]!;
+    const name = SURNAMES[i % SURNAMES.length]! + GIVEN[(i * 7) % GIVEN.length]! + (i % 3 ? GIVEN[(i * 13) % GIVEN.length]! : '');
+    ws.addRow([i + 1, name, i % 2 ? '男' : '女', '201', residentId(i), '北京城建集团有限公司', occ, '', LEVEL[levels[i % levels.length]!], '合格', `p${i % 100}.jpg`, '2026-11-20']).commit();
+  }
+  await wb.commit();
+  const out = join(work, `out-${count}`);
+  const registry = pgServer ? await pgServer.createDatabase() : undefined;
 
   // The batch runs in a process of its own, as `skillcert run` does: its peak RSS is the batch's, not the roster
-  // generator's above.
+  // generator's above, and its CPU (with the Chromium it starts) is read back as this process's children's.
+  const children0 = childrenCpuMs();
   const child = spawnSync(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
-    input: JSON.stringify({ roster, profile, out: join(work, 'out'), photos, ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}) }),
+    input: JSON.stringify({ roster, profile, out, photos, ...(registry ? { registry } : {}), ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}) }),
     encoding: 'utf8',
     // As bin/skillcert runs the CLI: glibc's malloc arenas capped (see there).
     env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
@@ -80,19 +107,26 @@ try {
     maxBuffer: 64 * 1024 * 1024,
   });
   if (child.status !== 0) throw new Error(`bench: the batch process ended with ${child.status ?? child.signal}`);
+  const treeCpuMs = childrenCpuMs() - children0;
   const r = JSON.parse(child.stdout) as BenchRun;
   const { seconds, issued } = r;
   if (issued !== count) throw new Error(`bench: expected ${count} certificates but ${issued} were issued (${r.problems.join('; ')})`);
   const dir = join(r.dir, 'certificates');
   const bytes = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
   const rate = issued / seconds;
-  process.stdout.write(`certificates ${issued} in ${seconds.toFixed(1)} s end to end (roster to signed files, tables and bundle): ${rate.toFixed(1)} certificates/s\n`);
-  process.stdout.write(`mean size ${Math.round(bytes / issued)} bytes per certificate\n`);
-  process.stdout.write(`peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB (the batch process: main thread and workers)\n`);
-  process.stdout.write(`timings ms ${JSON.stringify(r.timings)}\n`);
-  if (Object.keys(r.peakByStage).length) process.stdout.write(`peak RSS MB by the end of each stage ${JSON.stringify(r.peakByStage)}\n`);
-  process.stdout.write(`certs/s=${rate.toFixed(1)}\n`);
-} finally {
-  if (values.keep) process.stderr.write(`kept ${work}\n`);
-  else rmSync(work, { recursive: true, force: true });
+  // The tree's CPU less this process's own after the batch (the reference) is the batch's: its threads and Chromium.
+  const batchTreeCpuMs = treeCpuMs - r.reference.cpuMs;
+  const cpuPerCert = batchTreeCpuMs / issued;
+  const ref = r.reference;
+  const refRate = ref.count / (ref.wallMs / 1000);
+  const refCpu = ref.cpuMs / ref.count;
+  const w = (line: string) => process.stdout.write(`${line}\n`);
+  w(`— ${issued} certificates —`);
+  w(`end to end ${seconds.toFixed(1)} s (roster to signed files, tables and bundle): ${rate.toFixed(1)} certificates/s`);
+  w(`CPU ${cpuPerCert.toFixed(1)} ms per certificate (process tree: ${(batchTreeCpuMs / 1000).toFixed(1)} s, of which Chromium and other children ${((batchTreeCpuMs - r.batchCpuMs) / 1000).toFixed(1)} s); cores used on average ${(batchTreeCpuMs / 1000 / seconds).toFixed(2)}`);
+  w(`reference (same run, bare render + stamp + sign + write loop on the same template and pool, ${ref.count} certificates): ${refRate.toFixed(1)} certificates/s, ${refCpu.toFixed(1)} ms CPU per certificate → batch/reference: ${(cpuPerCert / refCpu).toFixed(2)}× CPU, ${(refRate / rate).toFixed(2)}× time`);
+  w(`mean size ${Math.round(bytes / issued)} bytes per certificate; peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB (the batch process: main thread and workers)`);
+  w(`timings ms ${JSON.stringify(r.timings)}`);
+  if (Object.keys(r.peakByStage).length) w(`peak RSS MB by the end of each stage ${JSON.stringify(r.peakByStage)}`);
+  w(`certs/s=${rate.toFixed(1)} cpu-ms/cert=${cpuPerCert.toFixed(1)}`);
 }

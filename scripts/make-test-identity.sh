@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the TEST ONLY signing identity in fixtures/signer/generated/ (git-ignored): a test root CA,
-# organisation signing certificates (EC P-256 valid 2020-2040, RSA 2048, one EXPIRED), a certificate
+# organisation signing certificates (EC P-256 valid 2020-2040, RSA 2048, one EXPIRED), a second identity for
+# the issuing branch of style two (its own key, the branch signs first), a certificate
 # from ANOTHER, untrusted test CA, and a time-stamping authority with its `openssl ts` config.
 # Nothing made here may ever sign a real certificate: every name says TEST ONLY.
 # Idempotent: does nothing when all the files are there. FORCE=1 makes them again.
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 out=fixtures/signer/generated
 
 files=(password.txt root-ca.pem org.p12 org.pem org-rsa.p12 org-rsa.pem org-expired.p12 org-expired.pem
-  other-ca.pem other-org.p12 other-org.pem tsa.pem tsa.key tsa-chain.pem tsa.cnf)
+  branch.p12 branch.pem other-ca.pem other-org.p12 other-org.pem tsa.pem tsa.key tsa-chain.pem tsa.cnf)
 all=1
 for f in "${files[@]}"; do [ -s "$out/$f" ] || all=0; done
 if [ "$all" = 1 ] && [ "${FORCE:-}" != 1 ]; then
@@ -141,6 +142,12 @@ rsa_key org-rsa.key
 issue ca_root org-rsa.key "/O=演示评价机构 (TEST ONLY)/CN=skillcert TEST ONLY organisation signer RSA" v3_signer \
   20200101000000Z 20400101000000Z org-rsa.pem
 p12 "skillcert TEST ONLY organisation signer RSA" org-rsa.key org-rsa.pem root-ca.pem org-rsa.p12
+
+# The issuing BRANCH of a style-two organisation: a second identity, its own key (SPEC §5, seed 002).
+ec_key branch.key
+issue ca_root branch.key "/O=演示分支机构 (TEST ONLY)/CN=skillcert TEST ONLY branch signer" v3_signer \
+  20200101000000Z 20400101000000Z branch.pem
+p12 "skillcert TEST ONLY branch signer" branch.key branch.pem root-ca.pem branch.p12
 
 # An EXPIRED organisation certificate (valid 2018-2019 only), from the trusted root.
 ec_key org-expired.key

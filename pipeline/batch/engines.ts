@@ -1,8 +1,11 @@
 /**
  * What a batch starts before it needs it, while the roster is validated: Chromium prints the template (or the print
- * cache has it) and the worker threads load their modules, fonts and identity. Neither writes anything.
+ * cache has it), the worker threads load their modules, fonts and identity, and at B-LT / B-LTA the signers'
+ * validation data (OCSP, CRLs, the TSA's chain) is fetched once for all workers. None of them writes anything.
  */
 import { join } from 'node:path';
+import { batchValidation } from '../certificate/produce.js';
+import { loadBranchSigner } from '../certificate/identity.js';
 import type { Profile } from '../core/profile.js';
 import type { FontSet } from '../fonts/index.js';
 import { buildTemplate, cachedPrinter } from '../render/index.js';
@@ -13,26 +16,29 @@ import { Pool } from './pool.js';
 const PRINT_CACHE = join('.cache', 'print');
 
 export interface Engines {
-  /** The pool with the template handed over; a broken profile or identity fails here. */
+  /** The pool with the template handed over; a broken profile or identity, or a revoked signer, fails here. */
   ready(): Promise<Pool>;
   /** Waits for the template and closes the pool; a second call waits for the first. */
   close(): Promise<void>;
 }
 
-export function startEngines(plan: BatchPlan): Engines {
-  const { profile, fonts, p12, password } = plan.identity;
+export function startEngines(plan: BatchPlan, now: Date): Engines {
+  const { profile, fonts, p12, password, signer } = plan.identity;
   const templateP = printTemplate(profile, fonts, plan.out);
+  const validationP = batchValidation(profile, signer, loadBranchSigner(profile), now);
   const poolP = Pool.start({ profilePath: profile.path, p12, password, fontFiles: fonts.files() }, plan.workers);
   // A failure of one of them surfaces where it is awaited; the other must not become an unhandled rejection.
   templateP.catch(() => undefined);
   poolP.catch(() => undefined);
+  validationP.catch(() => undefined);
   let pool: Pool | undefined;
   let closed: Promise<void> | undefined;
   return {
     async ready() {
       const template = await templateP;
+      const validation = await validationP;
       pool = await poolP;
-      pool.useTemplate(template);
+      pool.useTemplate(template, validation);
       return pool;
     },
     close() {

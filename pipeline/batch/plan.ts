@@ -41,6 +41,8 @@ export interface RunOptions {
    * machine to open a batch's queue lays it out; the others follow that layout.
    */
   readonly chunkRows?: number;
+  /** With a PostgreSQL registry: seconds a claimed chunk is this machine's (queue.ts; default leaseFor(chunk rows)). */
+  readonly lease?: number;
 }
 
 /** Accepted rows per chunk of a queued batch: a few seconds of one machine's work, so a dead machine's chunk is small. */
@@ -57,6 +59,7 @@ export interface BatchPlan {
   readonly queued: boolean;
   readonly workers: number;
   readonly chunkRows: number;
+  readonly lease?: number;
   readonly filingMaterial: boolean;
   readonly progress: Progress;
   readonly issueDate?: string;
@@ -77,6 +80,7 @@ export function planBatch(ctx: Context, opts: RunOptions): BatchPlan {
     chunkRows: opts.chunkRows ?? CHUNK_ROWS,
     filingMaterial: opts.filingMaterial ?? false,
     progress: opts.progress ?? noProgress,
+    ...(opts.lease !== undefined ? { lease: opts.lease } : {}),
     ...(opts.issueDate ? { issueDate: opts.issueDate } : {}),
     ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
   };

@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CertificateKit } from '../certificate/produce.js';
+import type { CertificateKit, KitValidation } from '../certificate/produce.js';
 import { SkillcertError } from '../core/errors.js';
 import { type Job, type JobResult, type KitParts, prepareKit, runJob, withTemplate, type WorkerInit, type WorkerMessage } from './worker.js';
 
@@ -86,12 +86,12 @@ export class Pool {
   }
 
   /** Hands every worker the template PDF; jobs may run from now on. */
-  useTemplate(bytes: Uint8Array): void {
+  useTemplate(bytes: Uint8Array, validation: KitValidation = {}): void {
     if (this.parts) {
-      this.kit = withTemplate(this.parts, bytes);
+      this.kit = withTemplate(this.parts, bytes, validation);
       return;
     }
-    for (const s of this.slots) s.worker.postMessage({ template: bytes } satisfies WorkerMessage);
+    for (const s of this.slots) s.worker.postMessage({ template: bytes, validation } satisfies WorkerMessage);
   }
 
   /** Runs one job; resolves when its file is written (or with the reason it could not be). */

@@ -28,7 +28,7 @@ export class QueuedBatch {
   static async open(plan: BatchPlan, place: BatchPlace, accepted: number): Promise<QueuedBatch> {
     const { BatchQueue } = await import('./queue.js');
     let batch: QueuedBatch | undefined;
-    const queue = await BatchQueue.open(plan.registry, place.batchId, { accepted, chunkRows: plan.chunkRows, onLost: () => batch?.stop() });
+    const queue = await BatchQueue.open(plan.registry, place.batchId, { accepted, chunkRows: plan.chunkRows, ...(plan.lease !== undefined ? { leaseSeconds: plan.lease } : {}), onLost: () => batch?.stop() });
     batch = new QueuedBatch(queue);
     return batch;
   }

@@ -50,7 +50,7 @@ export async function runBatch(ctx: Context, opts: RunOptions): Promise<RunResul
   const plan = planBatch(ctx, opts);
   const { profile, fonts } = plan.identity;
   // Chromium prints the template and the workers start while the roster is validated.
-  const engines = startEngines(plan);
+  const engines = startEngines(plan, ctx.now);
   const closing: (() => unknown)[] = [() => engines.close()];
   try {
     // 1. ingest + validate: an unreadable roster fails here, before anything but the spool of accepted rows (in the

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type CertificateKit, produceCertificate } from '../certificate/produce.js';
+import { type CertificateKit, type KitValidation, produceCertificate } from '../certificate/produce.js';
 import { writeAtomic } from '../core/files.js';
 import { SkillcertError } from '../core/errors.js';
 import { FontSet } from '../fonts/index.js';
@@ -54,8 +54,8 @@ export function prepareKit(init: WorkerInit): KitParts {
   };
 }
 
-export function withTemplate(parts: KitParts, templateBytes: Uint8Array): CertificateKit {
-  return { ...parts, template: { sheet: loadSheet(parts.profile.styleId), profile: parts.profile, bytes: templateBytes, placed: [] } };
+export function withTemplate(parts: KitParts, templateBytes: Uint8Array, validation: KitValidation = {}): CertificateKit {
+  return { ...parts, ...validation, template: { sheet: loadSheet(parts.profile.styleId), profile: parts.profile, bytes: templateBytes, placed: [] } };
 }
 
 /** Produces, writes (temp name, then rename) and digests one certificate. */
@@ -70,8 +70,8 @@ export async function runJob(kit: CertificateKit, job: Job): Promise<JobResult> 
   }
 }
 
-/** Messages from the pool: the template once, then jobs. */
-export type WorkerMessage = { readonly template: Uint8Array } | Job;
+/** Messages from the pool: the template (with the batch's validation data) once, then jobs. */
+export type WorkerMessage = { readonly template: Uint8Array; readonly validation?: KitValidation } | Job;
 
 if (parentPort && workerData) {
   const port = parentPort;
@@ -79,7 +79,7 @@ if (parentPort && workerData) {
   let kit: CertificateKit | undefined;
   port.on('message', (m: WorkerMessage) => {
     if ('template' in m) {
-      kit = withTemplate(parts, m.template);
+      kit = withTemplate(parts, m.template, m.validation);
       return;
     }
     if (!kit) {

@@ -10,6 +10,7 @@ import { SkillcertError } from '../core/errors.js';
 import { makeLogger } from '../core/log.js';
 import { preview } from '../certificate/preview.js';
 import { audit, correct, forms, liftSuspension, reissue, resume, revoke, statusLists, suspend, type Correction, type StatusChangeResult } from '../after/commands.js';
+import { extend } from '../after/extend.js';
 import type { PublishedList } from '../status/index.js';
 import { progressFor } from './progress.js';
 import { runBatch, validateOnly } from '../batch/run.js';
@@ -94,11 +95,12 @@ program
   .option('--sheet <name>', 'the worksheet that holds the roster (when several visible sheets have a header, or to read a hidden one)')
   .addOption(new Option('--workers <n>', 'worker threads (default: one per core but one; 0 = in this thread)').argParser(Number))
   .addOption(new Option('--chunk-rows <n>', 'with a postgres:// registry: rows per chunk of the job queue the machines share (default 500)').argParser(Number))
+  .addOption(new Option('--lease <seconds>', 'with a postgres:// registry: how long a claimed chunk is this machine\'s; a dead machine\'s chunk goes back to the others after it (default: half a second a row, at least 60)').argParser(Number))
   .option('--filing-material', 'also write the certificate-style filing material of 附件3')
   .option('--operator <name>', 'who runs it, for the audit trail (default SKILLCERT_OPERATOR or USER)')
   .option('--quiet', 'no progress output')
   .option('--json', 'print the result as JSON')
-  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; sheet?: string; workers?: number; chunkRows?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
+  .action(async (opts: { roster: string; profile: string; out: string; registry?: string; photos?: string; issueDate?: string; sheet?: string; workers?: number; chunkRows?: number; lease?: number; filingMaterial?: boolean; operator?: string; quiet?: boolean; json?: boolean }) => {
     try {
       const ctx = context(opts);
       const r = await runBatch(ctx, { ...opts, progress: progressFor(ctx.log, opts.quiet || opts.json) });
@@ -146,6 +148,12 @@ function anchorsFrom(opts: { anchor?: string[]; profile?: string }): string[] {
   return files.map((f) => readFileSync(f, 'utf8'));
 }
 
+function parseAtDate(v: string): Date {
+  const d = new Date(`${v}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime())) throw new SkillcertError('E_USAGE', `Expected a date YYYY-MM-DD for --at but received ${v}`);
+  return d;
+}
+
 function printVerdicts(verdicts: readonly FileVerdict[], json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify({ ok: verdicts.every((v) => v.verdict === 'valid'), results: verdicts }, null, 2)}\n`);
@@ -154,6 +162,10 @@ function printVerdicts(verdicts: readonly FileVerdict[], json: boolean): void {
   for (const v of verdicts) {
     process.stdout.write(`${v.verdict.toUpperCase()}: ${v.file}${v.number ? ` (${v.number})` : ''}\n`);
     for (const c of v.checks) process.stdout.write(`  ${c.ok === true ? 'ok  ' : c.ok === false ? 'FAIL' : '??  '} ${c.id}: ${c.message}\n`);
+    // ETSI EN 319 102-1: one line per signature and document timestamp.
+    for (const s of v.signatures ?? []) {
+      process.stdout.write(`  ${s.kind} ${s.field ?? ''}: ${s.indication}${s.subIndication ? `/${s.subIndication}` : ''}${s.level ? ` (${s.level})` : ''}${s.signer ? ` by "${s.signer}"` : ''} — ${s.message}\n`);
+    }
     if (v.status === 'not checked') process.stdout.write('  status: not checked (no status source: give --registry, or --status-list with the organisation\'s signed lists, to learn of a revocation or a suspension)\n');
     else if (v.status) process.stdout.write(`  status: ${v.status}\n`);
   }
@@ -172,13 +184,17 @@ program
   .option('--qr-png <file>', 'verify the QR code in this picture (a scan or photo of the printed certificate)')
   .option('--org-cert <pem...>', 'organisation signing certificate(s) (PEM) for QR-only verification')
   .option('--status-list <file or URL...>', "the organisation's signed status lists (<orgCode>-revocation.jwt, <orgCode>-suspension.jwt): revoked / suspended without a registry")
+  .option('--at <YYYY-MM-DD>', 'validate at this date (UTC midnight), with the timestamps as proof of existence', parseAtDate)
+  .option('--online', "fetch fresh OCSP responses and CRLs from the certificates' addresses (default: offline, the file's DSS)")
   .option('--json', 'print the results as JSON')
-  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; statusList?: string[]; json?: boolean }) => {
+  .action(async (paths: string[], opts: { anchor?: string[]; profile?: string; registry?: string; qrText?: string; qrPng?: string; orgCert?: string[]; statusList?: string[]; at?: Date; online?: boolean; json?: boolean }) => {
     try {
       const base = {
         ...(opts.registry ? { registry: opts.registry } : {}),
         ...(opts.orgCert ? { orgCertificates: opts.orgCert.map((f) => readFileSync(f, 'utf8')) } : {}),
         ...(opts.statusList ? { statusLists: await loadStatusLists(opts.statusList) } : {}),
+        ...(opts.at ? { at: opts.at } : {}),
+        ...(opts.online ? { online: true } : {}),
       };
       let verdicts: FileVerdict[];
       if (opts.qrText !== undefined || opts.qrPng !== undefined) {
@@ -312,6 +328,28 @@ amendOptions(
     const ctx = context({ ...opts, quiet: true });
     const o = { ...opts, number };
     printStatusChange(opts.lift ? await liftSuspension(ctx, o) : await suspend(ctx, o), Boolean(opts.json), opts.lift ? 'suspension lifted' : 'suspended');
+  } catch (err) {
+    fail(err, Boolean(opts.json));
+  }
+});
+
+amendOptions(
+  program
+    .command('extend')
+    .description('archive renewal: add fresh validation data (DSS) and a new document timestamp to issued certificate PDFs, incrementally; the signatures stay untouched')
+    .argument('<paths...>', 'certificate PDFs or folders of them')
+    .requiredOption('--profile <file>', 'the profile they were issued under (its signer.tsaUrl and signer.trustAnchors)')
+    .addOption(new Option('--to <level>', 'the PAdES level to reach').choices(['B-LT', 'B-LTA']).default('B-LTA')),
+).action(async (paths: string[], opts: { profile: string; to: 'B-LT' | 'B-LTA'; out: string; registry?: string; operator?: string; json?: boolean }) => {
+  try {
+    const r = await extend(context({ ...opts, quiet: true }), { ...opts, paths });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: r.failed.length === 0, ...r }, null, 2)}\n`);
+    else {
+      for (const e of r.extended) process.stdout.write(`extended ${e.file} to ${opts.to}${e.recorded ? ' (recorded in the registry)' : ''}\n`);
+      for (const f of r.failed) process.stdout.write(`FAILED ${f.file}: ${f.message}\n`);
+      process.stdout.write(`${r.extended.length}/${r.extended.length + r.failed.length} extended; requests: ${r.sent.ocsp} OCSP, ${r.sent.crl} CRL, ${r.sent.tsa} TSA probe\n`);
+    }
+    process.exitCode = r.failed.length === 0 ? 0 : 1;
   } catch (err) {
     fail(err, Boolean(opts.json));
   }

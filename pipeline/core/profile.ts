@@ -38,6 +38,10 @@ export const Numbering = z.discriminatedUnion('rule', [
   }),
 ]);
 
+/** PAdES baseline levels (ETSI EN 319 142-1), in order: each adds to the one before. */
+export const SIGNATURE_LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const;
+export type SignatureLevel = (typeof SIGNATURE_LEVELS)[number];
+
 export const Profile = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a short lower-case id, e.g. haidian-skills'),
   kind: z.enum(['organisation', 'competition']).default('organisation'),
@@ -50,7 +54,17 @@ export const Profile = z.object({
   /** style-one for orgCode 0000 and competitions, style-two otherwise (第十条); set only to override. */
   style: z.enum(['style-one', 'style-two']).optional(),
   /** The issuing (branch) organisation of style two, printed and sealed on the left side. */
-  branch: z.object({ name: bilingual, seal: z.string() }).optional(),
+  branch: z
+    .object({
+      name: bilingual,
+      seal: z.string(),
+      /**
+       * The branch's own signing identity: style-two certificates are then signed twice, the branch first (its
+       * widget on its seal), the evaluation organisation second. Without it, the organisation signs alone.
+       */
+      signer: z.object({ p12: z.string(), passwordEnv: z.string().optional(), passwordFile: z.string().optional() }).optional(),
+    })
+    .optional(),
   seals: z.object({
     /** Evaluation organisation's seal, or the competition seal / proxy seal for competitions. */
     evaluation: z.string(),
@@ -64,8 +78,13 @@ export const Profile = z.object({
     passwordEnv: z.string().optional(),
     /** Or a file holding it. */
     passwordFile: z.string().optional(),
-    /** RFC 3161 time-stamping authority; signatures are B-T when set. */
+    /** RFC 3161 time-stamping authority: the signature timestamp (B-T and up) and the document timestamp (B-LTA). */
     tsaUrl: z.string().url().optional(),
+    /**
+     * PAdES level: B-B (signature only), B-T (+ signature timestamp), B-LT (+ DSS: certificates, OCSP responses and
+     * CRLs of the signer's and the TSA's chains), B-LTA (+ document timestamp). Default: B-T with a tsaUrl, else B-B.
+     */
+    level: z.enum(SIGNATURE_LEVELS).optional(),
     /** Trust anchors (PEM) a verifier accepts for this organisation. */
     trustAnchors: z.array(z.string()).default([]),
   }),
@@ -116,7 +135,15 @@ export function loadProfile(file: string): Profile {
   if (styleId === 'style-two' && !p.branch) {
     throw new SkillcertError('E_PROFILE', `profile ${file}: style two (organisation code ${p.orgCode}) needs "branch" (the issuing organisation and its seal, 第十条)`, { field: 'branch' });
   }
+  if (p.signer.level && p.signer.level !== 'B-B' && !p.signer.tsaUrl) {
+    throw new SkillcertError('E_PROFILE', `profile ${file}: signer.level ${p.signer.level} needs signer.tsaUrl (an RFC 3161 time-stamping authority)`, { field: 'signer.tsaUrl' });
+  }
   return { ...p, path, dir: dirname(path), styleId };
+}
+
+/** The profile's PAdES level: signer.level, or B-T when a TSA is configured, else B-B. */
+export function signatureLevel(p: Pick<Profile, 'signer'>): SignatureLevel {
+  return p.signer.level ?? (p.signer.tsaUrl ? 'B-T' : 'B-B');
 }
 
 /** A path from the profile, resolved against the profile's folder. */

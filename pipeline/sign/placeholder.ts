@@ -96,16 +96,16 @@ export function checkWidget(widget: PlaceholderOptions['widget'], pageCount: num
 
 /**
  * A field name not yet used in the AcroForm (Signature1, Signature2, …); refuses a PDF that is already signed,
- * since signing rewrites it. `lookup` resolves the form's references in whichever document holds them.
+ * since signing rewrites it — unless `allowSigned` (an incremental update, which leaves earlier signatures intact). `lookup` resolves the form's references in whichever document holds them.
  */
-export function uniqueFieldName(acroForm: PDFDict | undefined, lookup: (ref: PDFRef) => PDFObject | undefined, wanted?: string): string {
+export function uniqueFieldName(acroForm: PDFDict | undefined, lookup: (ref: PDFRef) => PDFObject | undefined, wanted?: string, o: { allowSigned?: boolean } = {}): string {
   const resolve = (v: PDFObject | undefined) => (v instanceof PDFRef ? lookup(v) : v);
   const fields = resolve(acroForm?.get(PDFName.of('Fields')));
   const names = new Set<string>();
   for (let i = 0; fields instanceof PDFArray && i < fields.size(); i++) {
     const f = resolve(fields.get(i));
     if (!(f instanceof PDFDict)) continue;
-    if (f.get(PDFName.of('FT')) === PDFName.of('Sig') && f.get(PDFName.of('V'))) {
+    if (!o.allowSigned && f.get(PDFName.of('FT')) === PDFName.of('Sig') && f.get(PDFName.of('V'))) {
       throw new SkillcertError('E_SIGN', 'the PDF is already signed; signing rewrites the file and would break the existing signature (sign the freshly rendered PDF)');
     }
     const t = resolve(f.get(PDFName.of('T')));
@@ -141,6 +141,17 @@ export function signatureDictionary(ctx: PDFContext, o: Pick<PlaceholderOptions,
   const sigDict = ctx.obj(sigEntries as Parameters<typeof ctx.obj>[0]);
   const raw = new Uint8Array(sigDict.sizeInBytes());
   sigDict.copyBytesInto(raw, 0);
+  return PDFInvalidObject.of(raw);
+}
+
+/** The /DocTimeStamp dictionary (ETSI EN 319 142-1 §5.4.3, PAdES B-LTA): /SubFilter ETSI.RFC3161, no /M. */
+export function docTimestampDictionary(ctx: PDFContext, contentsLength: number): PDFInvalidObject {
+  const byteRange = PDFArray.withContext(ctx);
+  byteRange.push(PDFNumber.of(0));
+  for (let i = 0; i < 3; i++) byteRange.push(PDFName.of(BYTE_RANGE_PLACEHOLDER));
+  const dict = ctx.obj({ Type: 'DocTimeStamp', Filter: 'Adobe.PPKLite', SubFilter: 'ETSI.RFC3161', ByteRange: byteRange, Contents: PDFHexString.of('00'.repeat(contentsLength)) });
+  const raw = new Uint8Array(dict.sizeInBytes());
+  dict.copyBytesInto(raw, 0);
   return PDFInvalidObject.of(raw);
 }
 

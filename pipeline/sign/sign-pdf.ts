@@ -8,7 +8,7 @@
  *   go into the placeholders at the offsets the writer reports. No second parse, no second save.
  */
 import { createHash } from 'node:crypto';
-import { JpegEmbedder, PDFName, PDFNumber, PngEmbedder } from 'pdf-lib';
+import { JpegEmbedder, PDFName, PDFNumber, type PDFObject, type PDFRef, PngEmbedder } from 'pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
 import { SignPdfError } from '@signpdf/utils';
 import { SkillcertError } from '../core/errors.js';
@@ -119,7 +119,8 @@ export async function signUpdate(update: PdfUpdate, signer: LoadedSigner, opts: 
   const { ref: pageRef, dict: page } = update.page(opts.widget.pageIndex);
   const catalog = update.catalog();
   const acroForm = update.child(catalog, 'AcroForm');
-  const fieldName = uniqueFieldName(acroForm, (ref) => update.base.lookup(ref));
+  // An incremental update leaves earlier signatures intact: a second signature (style two) is allowed here.
+  const fieldName = uniqueFieldName(acroForm, (ref) => update.base.lookup(ref), undefined, { allowSigned: true });
   const sigRef = update.nextRef();
   const embedImage = async (image: Uint8Array) => (isPng(image) ? await PngEmbedder.for(image) : await JpegEmbedder.for(image)).embedIntoContext(ctx);
   const widget = update.register(await signatureWidget(ctx, opts, sigRef, pageRef, fieldName, embedImage));
@@ -129,8 +130,33 @@ export async function signUpdate(update: PdfUpdate, signer: LoadedSigner, opts: 
   acroForm.set(PDFName.of('SigFlags'), sigFlags(flags instanceof PDFNumber ? flags : undefined));
 
   const timestamp = opts.tsaUrl ? timestamper({ url: opts.tsaUrl, timeoutMs: opts.tsaTimeoutMs, fetch: opts.fetch }) : undefined;
+  return writeSigned(
+    update,
+    sigRef,
+    (contentsLength) => signatureDictionary(ctx, { ...opts, contentsLength }),
+    async (digest) => {
+      const result = await createCadesSignature(signer, digest, timestamp);
+      if (result.timestampToken) rememberToken(signer, opts.tsaUrl!, result.timestampToken.length);
+      return result.cms;
+    },
+    placeholderLength(signer, opts.tsaUrl, opts.timestampAllowance),
+  );
+}
+
+/**
+ * Writes `update` with the signature dictionary `sigRef` (made by `dictionary` for a /Contents of the given size),
+ * patches its /ByteRange to the whole file but the /Contents, and fills /Contents with `contents(digest)` — the
+ * SHA-256 of the signed bytes. Once more with the measured size when the first guess was too small.
+ */
+export async function writeSigned(
+  update: PdfUpdate,
+  sigRef: PDFRef,
+  dictionary: (contentsLength: number) => PDFObject,
+  contents: (digest: Buffer) => Promise<Buffer>,
+  firstLength: number,
+): Promise<Buffer> {
   const attempt = async (contentsLength: number) => {
-    ctx.assign(sigRef, signatureDictionary(ctx, { ...opts, contentsLength }));
+    update.context.assign(sigRef, dictionary(contentsLength));
     const { bytes, offsets } = update.save();
     // The placeholders, found inside the signature dictionary the writer just placed.
     const at = offsets.get(sigRef.objectNumber)!;
@@ -143,13 +169,11 @@ export async function signUpdate(update: PdfUpdate, signer: LoadedSigner, opts: 
     if (range < 0 || start < 0 || byteRange.length > close - open) throw new SkillcertError('E_SIGN', 'internal: the signature placeholders were not written as expected');
     bytes.write(byteRange.padEnd(close - open, ' '), open, 'latin1');
     const digest = createHash('sha256').update(bytes.subarray(0, start)).update(bytes.subarray(end)).digest();
-    const result = await createCadesSignature(signer, digest, timestamp);
-    if (result.timestampToken) rememberToken(signer, opts.tsaUrl!, result.timestampToken.length);
-    return { bytes, start, end, cms: result.cms };
+    return { bytes, start, end, cms: await contents(digest) };
   };
   let signed: Awaited<ReturnType<typeof attempt>>;
   try {
-    signed = await attempt(placeholderLength(signer, opts.tsaUrl, opts.timestampAllowance));
+    signed = await attempt(firstLength);
     // Only a timestamp token larger than guessed can overflow; once more with the measured size.
     if (signed.cms.length * 2 > signed.end - signed.start - 2) signed = await attempt(signed.cms.length + MARGIN * 4);
   } catch (err) {

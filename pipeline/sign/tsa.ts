@@ -25,8 +25,12 @@ export function timestamper(opts: TsaOptions): TimestampFn {
 }
 
 /** Asks the TSA for a token over SHA-256(data); checks status, imprint and nonce; returns the token (ContentInfo DER). */
-export async function requestTimestamp(data: Buffer, opts: TsaOptions): Promise<Buffer> {
-  const imprint = createHash('sha256').update(data).digest();
+export function requestTimestamp(data: Buffer, opts: TsaOptions): Promise<Buffer> {
+  return requestTimestampOfDigest(createHash('sha256').update(data).digest(), opts);
+}
+
+/** The same for data already hashed (a document timestamp over a PDF's byte ranges): `imprint` is a SHA-256. */
+export async function requestTimestampOfDigest(imprint: Buffer, opts: TsaOptions): Promise<Buffer> {
   const nonce = randomBytes(8);
   nonce[0] = (nonce[0]! & 0x7f) | 0x01; // a positive INTEGER without a leading zero byte
   const req = new pkijs.TimeStampReq({

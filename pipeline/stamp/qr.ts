@@ -20,6 +20,7 @@
  */
 import { createHash, createPublicKey, constants, sign as cryptoSign, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { decode as cborDecode, encode as cborEncode, Tag } from 'cbor2';
+import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
 import type { LevelCode } from '../core/record.js';
@@ -523,6 +524,32 @@ export function qrSymbol(text: string, level: QrErrorCorrection, version?: numbe
   return undefined;
 }
 
+/**
+ * qrcode's own capacity table (data bits of a version at a level), the figure its create() checks the data against;
+ * a module of the package, not of its typed surface.
+ */
+const requireQr = createRequire(import.meta.url);
+type QrLevelObject = { readonly bit: number };
+const qrVersion = requireQr('qrcode/lib/core/version.js') as { getCapacity(version: number, level: QrLevelObject, mode: object): number };
+/** (compared by identity inside qrcode: its own objects, not look-alikes) */
+const MIXED = (requireQr('qrcode/lib/core/mode.js') as { MIXED: object }).MIXED;
+const LEVEL_OBJECTS = requireQr('qrcode/lib/core/error-correction-level.js') as Record<QrErrorCorrection, QrLevelObject>;
+
+/** Exact bits of the segments in a symbol of `version` (mode indicator, character count, data; ISO/IEC 18004 §7.4). */
+function segmentBits(segments: readonly QRCode.QRCodeSegment[], version: number): number {
+  let bits = 0;
+  for (const sg of segments) {
+    const mode = sg.mode as Mode;
+    const n = (sg.data as string | Uint8Array).length;
+    bits += 4 + countBits(mode, version) + (mode === 'numeric' ? 10 * Math.floor(n / 3) + [0, 4, 7][n % 3]! : mode === 'alphanumeric' ? 11 * Math.floor(n / 2) + 6 * (n % 2) : 8 * n);
+  }
+  return bits;
+}
+
+/** Whether the segments fit a symbol of `version` at `level` — without building it (as create() would, to find out). */
+const fits = (segments: readonly QRCode.QRCodeSegment[], version: number, level: QrErrorCorrection) =>
+  segmentBits(segments, version) <= qrVersion.getCapacity(version, LEVEL_OBJECTS[level], MIXED);
+
 interface Layout {
   readonly qr: QRCode.QRCode;
   readonly level: QrErrorCorrection;
@@ -545,7 +572,12 @@ function alignedLayout(page: QrPage, text: string, box: QrBox, dpi: number, minL
   const pick = (k: number, floor: number) => {
     const version = Math.min(40, Math.floor((Math.floor(boxPx / k) - 17) / 4));
     if (version < 1) return undefined;
+    const to = VERSION_RANGES.find(([, last]) => version <= last)![1];
+    let inRange = segments.get(to);
+    if (!inRange) segments.set(to, (inRange = qrSegments(text, to)));
     for (let li = LEVELS.length - 1; li >= floor; li--) {
+      // Most candidates do not fit: they are counted out, and only the one that fits is built.
+      if (!fits(inRange, version, LEVELS[li]!)) continue;
       const qr = qrSymbol(text, LEVELS[li]!, version, segments);
       if (qr) return { qr, level: LEVELS[li]!, k };
     }

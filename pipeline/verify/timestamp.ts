@@ -1,7 +1,11 @@
-/** RFC 3161 signature timestamp (PAdES B-T): the token must be over this signature value and come from a trusted TSA. */
+/**
+ * RFC 3161 timestamps: the signature timestamp of PAdES B-T (over the signature value) and the document timestamp of
+ * B-LTA (over the PDF's byte ranges, `covered` as a function of the imprint's hash); the token must be over that
+ * and come from a trusted TSA.
+ */
 import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { hashOfOid, OID, toDer } from '../pki/asn1.js';
+import { hashOfOid, OID, toDer, type HashName } from '../pki/asn1.js';
 import { buildPath, cn, invalidAt, isTimeStampingCert, type Cert } from '../pki/chain.js';
 import { isoTime } from '../core/time.js';
 import { fail, pass, type Check } from '../core/check.js';
@@ -13,35 +17,45 @@ export interface TimestampVerification {
   readonly trustedTime?: Date;
   /** The token's time even when something failed, for messages. */
   readonly genTime?: Date;
+  /** The TSA's path to its anchor, when it has one (for its revocation data). */
+  readonly tsaPath?: readonly Cert[];
 }
 
-export function verifyTimestampToken(token: Parameters<typeof toDer>[0], signatureValue: Buffer, anchors: readonly Cert[]): TimestampVerification {
+export function verifyTimestampToken(
+  token: Parameters<typeof toDer>[0],
+  covered: Buffer | ((hash: HashName) => Buffer),
+  anchors: readonly Cert[],
+  o: { id?: string; what?: string } = {},
+): TimestampVerification {
+  const id = o.id ?? 'timestamp';
+  const what = o.what ?? "this signature's value";
+  const imprintOf = (h: HashName) => (typeof covered === 'function' ? covered(h) : createHash(h).update(covered).digest());
   let p;
   try {
     p = parseCms(toDer(token), anchors);
   } catch (err) {
-    return { checks: [fail('timestamp.signature', `the timestamp token cannot be read: ${(err as Error).message}`)] };
+    return { checks: [fail(`${id}.signature`, `the timestamp token cannot be read: ${(err as Error).message}`)] };
   }
   if (p.eContentType !== OID.tstInfo || !p.eContent) {
-    return { checks: [fail('timestamp.signature', `the timestamp token holds ${p.eContentType}, not a TSTInfo`)] };
+    return { checks: [fail(`${id}.signature`, `the timestamp token holds ${p.eContentType}, not a TSTInfo`)] };
   }
   let tst: pkijs.TSTInfo;
   try {
     tst = pkijs.TSTInfo.fromBER(p.eContent);
   } catch (err) {
-    return { checks: [fail('timestamp.signature', `the TSTInfo cannot be read: ${(err as Error).message}`)] };
+    return { checks: [fail(`${id}.signature`, `the TSTInfo cannot be read: ${(err as Error).message}`)] };
   }
   const genTime = tst.genTime;
   const checks: Check[] = [];
 
   const imprintHash = hashOfOid(tst.messageImprint.hashAlgorithm.algorithmId);
   const imprint = Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView);
-  const expected = imprintHash ? createHash(imprintHash).update(signatureValue).digest() : undefined;
+  const expected = imprintHash ? imprintOf(imprintHash) : undefined;
   const imprintOk = !!expected && expected.equals(imprint);
   checks.push(
     imprintOk
-      ? pass('timestamp.imprint', `the timestamp of ${isoTime(genTime)} is over this signature's value (${imprintHash})`)
-      : fail('timestamp.imprint', `the timestamp's message imprint ${imprint.toString('hex').slice(0, 16)}… is not the ${imprintHash ?? 'unknown hash'} of this signature's value${expected ? ` (${expected.toString('hex').slice(0, 16)}…)` : ''}: it belongs to another signature`),
+      ? pass(`${id}.imprint`, `the timestamp of ${isoTime(genTime)} is over ${what} (${imprintHash})`)
+      : fail(`${id}.imprint`, `the timestamp's message imprint ${imprint.toString('hex').slice(0, 16)}… is not the ${imprintHash ?? 'unknown hash'} of ${what}${expected ? ` (${expected.toString('hex').slice(0, 16)}…)` : ''}: it belongs to another signature`),
   );
 
   const md = messageDigestOf(p);
@@ -51,24 +65,26 @@ export function verifyTimestampToken(token: Parameters<typeof toDer>[0], signatu
   const sigOk = mdOk && sig.ok && ess.ok === true;
   checks.push(
     sigOk
-      ? pass('timestamp.signature', `the timestamp token is signed by "${p.signer ? cn(p.signer) : '?'}" and verifies`)
-      : fail('timestamp.signature', !mdOk ? 'the timestamp token\'s message digest does not match its TSTInfo' : !sig.ok ? `timestamp token: ${sig.message}` : `timestamp token: ${ess.message}`),
+      ? pass(`${id}.signature`, `the timestamp token is signed by "${p.signer ? cn(p.signer) : '?'}" and verifies`)
+      : fail(`${id}.signature`, !mdOk ? 'the timestamp token\'s message digest does not match its TSTInfo' : !sig.ok ? `timestamp token: ${sig.message}` : `timestamp token: ${ess.message}`),
   );
 
   let trusted = false;
+  let tsaPath: readonly Cert[] | undefined;
   if (p.signer) {
     const eku = isTimeStampingCert(p.signer);
     const path = buildPath(p.signer, p.certs, anchors);
     const bad = path.ok ? invalidAt(path.path, genTime) : undefined;
     trusted = eku.ok && path.ok && !bad;
+    if (path.ok) tsaPath = path.path;
     checks.push(
       trusted
-        ? pass('timestamp.trusted', `the TSA "${cn(p.signer)}" ${path.message}, valid at ${isoTime(genTime)}`)
-        : fail('timestamp.trusted', !eku.ok ? eku.message : !path.ok ? `TSA ${path.message}` : `the TSA chain was not valid at ${isoTime(genTime)}: ${bad!.message}`),
+        ? pass(`${id}.trusted`, `the TSA "${cn(p.signer)}" ${path.message}, valid at ${isoTime(genTime)}`)
+        : fail(`${id}.trusted`, !eku.ok ? eku.message : !path.ok ? `TSA ${path.message}` : `the TSA chain was not valid at ${isoTime(genTime)}: ${bad!.message}`),
     );
   } else {
-    checks.push(fail('timestamp.trusted', 'the TSA certificate is neither in the token nor among the trust anchors'));
+    checks.push(fail(`${id}.trusted`, 'the TSA certificate is neither in the token nor among the trust anchors'));
   }
   const all = imprintOk && sigOk && trusted;
-  return { checks, genTime, ...(all ? { trustedTime: genTime } : {}) };
+  return { checks, genTime, ...(all ? { trustedTime: genTime } : {}), ...(tsaPath ? { tsaPath } : {}) };
 }

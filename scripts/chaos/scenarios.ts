@@ -363,7 +363,10 @@ export async function postgres(o: ChaosOptions): Promise<ScenarioResult> {
     const out = join(work, 'out');
     // Chunks of a tenth of the batch, so the three machines take turns and a killed one holds a small share.
     const chunkRows = Math.max(20, Math.ceil(o.rows / 10));
-    const args = [...runArgs(roster, out, o.photos, url), '--chunk-rows', String(chunkRows)];
+    // A lease of a minute (the default would be half a second a row): the survivors take the killed machine's chunks
+    // over when it ends, well within the hang detector's silence (DEFAULT_HANG_MS), and a healthy chunk needs only
+    // ~5 certificates/s to finish inside it with three machines on the cores.
+    const args = [...runArgs(roster, out, o.photos, url), '--chunk-rows', String(chunkRows), '--lease', '60'];
     const victim = Math.floor(random() * 3);
     const at = Math.max(1, Math.round(o.rows * uniform(random, 0.15, 0.6)));
     const hangMs = o.hangMs ?? DEFAULT_HANG_MS;

@@ -123,7 +123,9 @@ test('an incremental update appended after signing that changes the name fails s
   const { r, v } = await verify([file, '--profile', PROFILE, '--registry', registry]);
   t.is(r.code, 1, show(r));
   t.is(v.verdict, 'invalid');
-  t.deepEqual(failed(v), ['signature.wholeFile', 'registry.status']);
+  // The page itself shows the change too: a white box and another name over the 姓名 box (issue 14).
+  t.deepEqual(failed(v), ['signature.wholeFile', 'qr.printedText', 'registry.status']);
+  t.regex(check(v, 'qr.printedText')!.message, /a filled shape drawn over the 姓名 box after its text/);
   t.regex(check(v, 'signature.wholeFile')!.message, new RegExp(`${updated.length - original.length} bytes were added after signing \\(an incremental update\\)`));
   t.is(check(v, 'signature.digest')!.ok, true, 'the signed revision itself is intact');
   const report = pdfsig(file, { trustTestRoot: true });

@@ -1,9 +1,10 @@
 /**
- * The job queue of a batch shared by several machines (SPEC §9, pipeline/queue.ts): real `skillcert run` processes
- * against one real PostgreSQL server and one output folder, as machines sharing a database and a network folder.
- * Two runs started together split the chunks, number nothing twice, and one of them writes a bundle holding every
- * certificate; a run SIGKILLed half-way leaves its chunk to the next run, which finishes the batch; a rerun retries
- * the rows a run could not issue.
+ * The job queue of a batch shared by several machines (SPEC §9, pipeline/batch/queue.ts on pg-boss): real
+ * `skillcert run` processes against one real PostgreSQL server and one output folder, as machines sharing a database
+ * and a network folder. Two runs started together split the chunks, number nothing twice, and one of them writes a
+ * bundle holding every certificate; a run SIGKILLed half-way leaves its chunks, which come back when their lease ends,
+ * to the next run, which finishes the batch; a rerun retries the rows a run could not issue. The queue's state is
+ * read back from pg-boss's own tables (schema pgboss).
  */
 import test from 'ava';
 import { once } from 'node:events';
@@ -16,23 +17,37 @@ import {
 } from '../helpers/cli.js';
 import { loadProfile } from '../../pipeline/core/profile.js';
 import { batchIdFor } from '../../pipeline/batch/run.js';
+import { BatchQueue, queueNames } from '../../pipeline/batch/queue.js';
 
 const PROFILE = profile('haidian-qihang');
 const server = cliTestServer(test);
 
 interface RunJson { ok: boolean; issued: number; rejected: number; archive?: string; chunks?: number; bundledBy?: string }
 
+const batchOf = (roster: string) => batchIdFor(loadProfile(PROFILE), sha256File(roster));
+
+/** pg-boss's jobs of a batch's chunks (table pgboss.job): the current (latest-round) job of each chunk. */
+async function chunkJobs(c: import('pg').Client, batchId: string): Promise<{ chunk: number; state: string; by: string | null; retries: number; started: Date | null }[]> {
+  return (await c.query<{ chunk: number; state: string; by: string | null; retries: number; started: Date | null }>(
+    `SELECT DISTINCT ON ((data->>'chunk')::int) (data->>'chunk')::int AS chunk, state::text, output->>'by' AS by, retry_count AS retries, started_on AS started
+       FROM pgboss.job WHERE name = $1 ORDER BY (data->>'chunk')::int, (data->>'round')::int DESC`,
+    [queueNames(batchId).chunks],
+  )).rows;
+}
+
 /** Reads back what the database and the batch folder hold, and checks them against each other. */
-async function checkBatch(t: import('ava').ExecutionContext, url: string, out: string, expected: number): Promise<{ doneBy: string[] }> {
+async function checkBatch(t: import('ava').ExecutionContext, url: string, out: string, expected: number, batchId: string): Promise<{ doneBy: string[] }> {
   const c = await server().client(url);
   const certs = (await c.query<{ number: string; status: string; sha256: string; stock_serial: string }>(
     `SELECT c.number, c.status, d.sha256, c.stock_serial FROM certificates c LEFT JOIN certificate_digests d ON d.number = c.number AND d.state = 'current' ORDER BY c.number`,
   )).rows;
-  const chunks = (await c.query<{ chunk: number; state: string; done_by: string }>(`SELECT chunk, state, done_by FROM batch_queue ORDER BY chunk`)).rows;
+  const chunks = await chunkJobs(c, batchId);
+  const bundle = (await c.query<{ state: string; by: string }>(`SELECT state::text, output->>'by' AS by FROM pgboss.job WHERE name = $1 ORDER BY priority DESC LIMIT 1`, [queueNames(batchId).bundle])).rows;
   await c.end();
   t.is(certs.length, expected, 'one certificate per issued row, none numbered twice');
   t.is(new Set(certs.map((r) => r.stock_serial)).size, expected, 'no blank-stock serial twice');
-  t.true(chunks.every((ch) => ch.state === 'done'), 'every chunk and the bundle are done');
+  t.true(chunks.length > 0 && chunks.every((ch) => ch.state === 'completed'), 'every chunk is done');
+  t.like(bundle[0], { state: 'completed' }, 'the bundle of the latest round is written');
   const dir = batchDir(out);
   const { pdfs, leftovers } = certificateFiles(dir);
   t.deepEqual(leftovers, [], 'no half-written file survives');
@@ -49,7 +64,7 @@ async function checkBatch(t: import('ava').ExecutionContext, url: string, out: s
   t.truthy(archive, 'one machine wrote the filing bundle');
   const vb = await skillcert(['verify-bundle', join(dir, archive!), '--anchor', join(GENERATED, 'root-ca.pem')]);
   t.is(vb.code, 0, show(vb));
-  return { doneBy: [...new Set(chunks.filter((ch) => ch.chunk >= 0).map((ch) => ch.done_by))] };
+  return { doneBy: [...new Set(chunks.map((ch) => ch.by!))] };
 }
 
 const CHUNKS = 24;
@@ -64,20 +79,26 @@ test('two machines started together split the chunks; numbers are unique; one bu
   const env = cliEnv({ PGPASSWORD: server().password });
   const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '2', '--json'];
 
-  // Both machines must get work whatever their start-up times: the test holds every chunk (as a third machine would)
-  // until both are waiting in their claim loop, then lets go of them all at once.
-  const batchId = batchIdFor(loadProfile(PROFILE), sha256File(roster));
-  const c = await server().client(url);
-  await c.query('SELECT pg_advisory_lock(hashtext($1), k) FROM generate_series(0, $2 - 1) AS k', [batchId, CHUNKS]);
+  // Both machines must get work whatever their start-up times: the test claims every chunk (as a third machine
+  // would) and holds them until both are waiting in their claim loop, then lets go of them all at once.
+  const batchId = batchOf(roster);
+  const holder = await BatchQueue.open(url, batchId, { accepted: 47, chunkRows: 2 });
+  const held = [];
+  for (let i = 0; i < CHUNKS; i++) held.push((await holder.claim())!);
+  t.deepEqual(held.map((ch) => ch.chunk), [...Array(CHUNKS).keys()], 'the test holds every chunk');
   const machines = [spawnSkillcert(args, { env }), spawnSkillcert(args, { env })];
   const ended = Promise.all(machines.map(outcome));
   let running = true;
   void ended.finally(() => (running = false));
-  // (A machine in its claim loop last ran the list of chunks to do or a try for one of their locks.)
-  const claiming = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'skillcert queue' AND (query LIKE 'SELECT chunk, first_row%' OR query LIKE 'SELECT pg_try_advisory_lock%')";
+  // (A machine in its claim loop has run pg-boss's fetch, or counted the chunks left, on one of its connections.)
+  const c = await server().client(url);
+  const claiming = `SELECT count(DISTINCT application_name)::int AS n FROM pg_stat_activity
+     WHERE application_name LIKE 'skillcert queue %' AND application_name NOT LIKE '% pid ${process.pid}'
+       AND (query LIKE '%FOR UPDATE SKIP LOCKED%' OR query LIKE 'SELECT count(*) as count FROM pgboss.job%')`;
   while (running && (await c.query<{ n: number }>(claiming)).rows[0]!.n < 2) await sleep(50);
-  await c.query('SELECT pg_advisory_unlock_all()');
   await c.end();
+  for (const ch of held) await holder.release(ch);
+  await holder.close();
   const [a, b] = await ended;
   t.is(a.code, 0, show(a));
   t.is(b.code, 0, show(b));
@@ -88,7 +109,7 @@ test('two machines started together split the chunks; numbers are unique; one bu
   t.truthy([ra, rb].find((r) => r.bundledBy), 'the other says who did');
   for (const r of [ra, rb]) t.like(r, { ok: true, issued: 46, rejected: 1 }, 'both report the whole batch');
 
-  const { doneBy } = await checkBatch(t, url, out, 46);
+  const { doneBy } = await checkBatch(t, url, out, 46, batchId);
   t.is(doneBy.length, 2, 'both machines worked chunks');
   const report = JSON.parse(readFileSync(join(batchDir(out), 'report.json'), 'utf8')) as { counts: { issued: number; rejectedRows: number; accounted: number }; rejects: { rowNo: number; field: string }[] | null };
   t.like(report.counts, { issued: 46, rejectedRows: 1, accounted: 47 });
@@ -102,7 +123,10 @@ test('a run SIGKILLed half-way leaves its chunk to the next run, which finishes 
   const roster = await writeRoster(join(work, 'province.xlsx'), validPeople(60, 500));
   const out = join(work, 'shared-out');
   const env = cliEnv({ PGPASSWORD: server().password });
-  const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '6', '--json'];
+  // A short lease, so that the killed machine's chunks come back within the test.
+  const LEASE = 15;
+  const args = ['run', '--roster', roster, '--profile', PROFILE, '--out', out, '--registry', url, '--photos', PHOTOS, '--workers', '1', '--chunk-rows', '6', '--lease', String(LEASE), '--json'];
+  const batchId = batchOf(roster);
 
   const first = spawnSkillcert(args, { env, detached: true });
   const exited = once(first, 'close');
@@ -110,26 +134,44 @@ test('a run SIGKILLed half-way leaves its chunk to the next run, which finishes 
   first.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   // Kill it once it has finished two chunks and is inside the third.
   const c = await server().client(url);
+  const completed = async () => (await chunkJobs(c, batchId).catch(() => [])).filter((j) => j.state === 'completed').length;
   for (let waited = 0; ; waited += 50) {
-    const done = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_queue WHERE state = 'done' AND chunk >= 0`).catch(() => ({ rows: [{ n: 0 }] }));
-    if (done.rows[0]!.n >= 2) break;
+    if ((await completed()) >= 2) break;
     if (waited > 120_000 || first.exitCode !== null) t.fail(`the first run did not get through two chunks: ${stderr}`);
     await sleep(50);
   }
   await sleep(300);
   process.kill(-first.pid!, 'SIGKILL');
   await exited;
-  const before = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_queue WHERE state = 'done' AND chunk >= 0`)).rows[0]!.n;
-  await c.end();
+  const before = await completed();
+  const dead = (await chunkJobs(c, batchId)).filter((j) => j.state === 'active');
   t.true(before < 10, `the run was killed before the end (${before} of 10 chunks done)`);
+  t.true(dead.length >= 1, 'the killed machine held chunks');
 
+  const doneBefore = new Set((await chunkJobs(c, batchId)).filter((j) => j.state === 'completed').map((j) => j.chunk));
+  const secondSpawned = Date.now();
   const second: CliResult = await skillcert(args, { env });
   t.is(second.code, 0, show(second));
   const r = JSON.parse(second.stdout) as RunJson;
   t.like(r, { ok: true, issued: 60, rejected: 0 });
-  t.is(r.chunks, 10 - before, 'the rerun worked exactly the chunks left, the killed one included');
+  t.is(r.chunks, 10 - before, 'the rerun worked exactly the chunks left, the killed ones included');
   t.truthy(r.archive);
-  await checkBatch(t, url, out, 60);
+  const after = await chunkJobs(c, batchId);
+  await c.end();
+  // When the second machine could first take a chunk: its first claim of one that nobody held (or its start).
+  const others = after.filter((a) => !doneBefore.has(a.chunk) && !dead.some((d) => d.chunk === a.chunk)).map((a) => a.started!.getTime());
+  const ready = others.length ? Math.min(...others) : secondSpawned;
+  for (const d of dead) {
+    const j = after.find((a) => a.chunk === d.chunk)!;
+    t.like(j, { state: 'completed', retries: 1 }, `chunk ${d.chunk}: pg-boss handed it out a second time`);
+    const expired = d.started!.getTime() + LEASE * 1000;
+    const back = j.started!.getTime();
+    const late = (back - Math.max(expired, ready)) / 1000;
+    t.log(`chunk ${d.chunk} of the killed machine: claimed again ${((back - d.started!.getTime()) / 1000).toFixed(1)} s after the dead machine claimed it (lease ${LEASE} s), ${((back - expired) / 1000).toFixed(1)} s after its lease ended; the second machine's first claim came ${((ready - d.started!.getTime()) / 1000).toFixed(1)} s after the dead one's`);
+    t.true(back >= expired, 'not before its lease ended');
+    t.true(late < 5, `taken over promptly once its lease had ended and the second machine was working (${late.toFixed(1)} s later)`);
+  }
+  await checkBatch(t, url, out, 60, batchId);
 });
 
 test('a rerun of a queued batch retries the rows a run could not issue, and writes the bundle again', async (t) => {
@@ -157,5 +199,5 @@ test('a rerun of a queued batch retries the rows a run could not issue, and writ
   t.like(r, { ok: true, issued: 10, rejected: 0 });
   t.true(r.chunks! >= 1 && r.chunks! < 3, `only the chunks with problems were worked again (${r.chunks})`);
   t.truthy(r.archive, 'the bundle is written again, now with every certificate');
-  await checkBatch(t, url, join(work, 'out'), 10);
+  await checkBatch(t, url, join(work, 'out'), 10, batchOf(roster));
 });

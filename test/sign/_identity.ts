@@ -11,7 +11,7 @@ import { loadSigner, type LoadedSigner } from '../../pipeline/sign/identity.js';
 export const GENERATED = join(ROOT, 'fixtures', 'signer', 'generated');
 
 export function ensureIdentity(): void {
-  if (!existsSync(join(GENERATED, 'tsa.cnf')) || !existsSync(join(GENERATED, 'org.p12'))) {
+  if (!['tsa.cnf', 'org.p12', 'branch.p12'].every((f) => existsSync(join(GENERATED, f)))) {
     execFileSync('bash', [join(ROOT, 'scripts', 'make-test-identity.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
 }

@@ -5,7 +5,7 @@
  * measured with the same faces that draw it, so it shrinks or wraps before it could leave its box.
  */
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
+import { flate } from '../../render/pdf-native.js';
 import { type PDFEmbeddedPage, PDFDocument, type PDFFont, type PDFImage, type PDFPage, PDFRawStream } from 'pdf-lib';
 import { type Face, type FontSet, isCjk, type Role, widthMm } from '../../fonts/index.js';
 import { fontkitAdapter, rememberFace } from '../../render/pdf-fonts.js';
@@ -150,7 +150,7 @@ export class PdfKit {
     this.names.delete(page);
     if (!ops?.length) return;
     const ctx = this.doc.context;
-    page.node.addContentStream(ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), deflateSync(Buffer.from(`q\n${ops.join('\n')}\nQ\n`, 'latin1')))));
+    page.node.addContentStream(ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), flate(Buffer.from(`q\n${ops.join('\n')}\nQ\n`, 'latin1')))));
   }
 
   /** The page's resource name (with its slash) of a font or image, added to its resources the first time. */
