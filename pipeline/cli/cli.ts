@@ -8,18 +8,40 @@ import { Command, Option } from 'commander';
 import { makeContext } from '../core/context.js';
 import { SkillcertError } from '../core/errors.js';
 import { makeLogger } from '../core/log.js';
-import { preview } from '../certificate/preview.js';
-import { audit, correct, forms, liftSuspension, reissue, resume, revoke, statusLists, suspend, type Correction, type StatusChangeResult } from '../after/commands.js';
-import { extend } from '../after/extend.js';
+import type { Correction, StatusChangeResult } from '../after/commands.js';
 import type { PublishedList } from '../status/index.js';
 import { progressFor } from './progress.js';
-import { runBatch, validateOnly } from '../batch/run.js';
-import { summarise } from '../validate/index.js';
-import { verifyBundle } from '../verify/bundle.js';
 import { readFileSync } from 'node:fs';
-import { verifyFiles, verifyQr, type FileVerdict } from '../verify/certificate.js';
-import { loadStatusLists } from '../verify/status-list.js';
+import type { FileVerdict } from '../verify/certificate.js';
 import { loadProfile, profilePath } from '../core/profile.js';
+
+/**
+ * A command's module, loaded when the command runs: each room pulls in its own libraries (Chromium's driver, pdf-lib,
+ * exceljs, sharp, pkijs…), ~1.3 s of CPU for all of them, which `skillcert --help` or `verify` need not pay.
+ */
+type Fn = (...args: never[]) => unknown;
+function lazy<M, K extends keyof M>(load: () => Promise<M>, key: K): M[K] extends Fn ? (...args: Parameters<M[K]>) => Promise<Awaited<ReturnType<M[K]>>> : never {
+  return (async (...args: unknown[]) => ((await load())[key] as (...a: unknown[]) => unknown)(...args)) as never;
+}
+const after = () => import('../after/commands.js');
+const audit = lazy(after, 'audit');
+const correct = lazy(after, 'correct');
+const forms = lazy(after, 'forms');
+const liftSuspension = lazy(after, 'liftSuspension');
+const reissue = lazy(after, 'reissue');
+const resume = lazy(after, 'resume');
+const revoke = lazy(after, 'revoke');
+const statusLists = lazy(after, 'statusLists');
+const suspend = lazy(after, 'suspend');
+const preview = lazy(() => import('../certificate/preview.js'), 'preview');
+const extend = lazy(() => import('../after/extend.js'), 'extend');
+const runBatch = lazy(() => import('../batch/run.js'), 'runBatch');
+const validateOnly = lazy(() => import('../batch/run.js'), 'validateOnly');
+const summarise = lazy(() => import('../validate/index.js'), 'summarise');
+const verifyBundle = lazy(() => import('../verify/bundle.js'), 'verifyBundle');
+const verifyFiles = lazy(() => import('../verify/certificate.js'), 'verifyFiles');
+const verifyQr = lazy(() => import('../verify/certificate.js'), 'verifyQr');
+const loadStatusLists = lazy(() => import('../verify/status-list.js'), 'loadStatusLists');
 
 const EXIT: Record<string, number> = { E_USAGE: 2 };
 
@@ -77,7 +99,7 @@ program
       const s = r.summary;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ ok: true, rowsRead: s.rowsRead, accepted: s.accepted, rejectedRows: s.rejectedRows, rejectedByRule: s.rejectedByRule, skipped: s.skipped, problems: s.problems, rejects: r.rejects }, null, 2)}\n`);
-      } else process.stdout.write(`${summarise(s)}\nrejects workbook: ${r.rejects}\n`);
+      } else process.stdout.write(`${await summarise(s)}\nrejects workbook: ${r.rejects}\n`);
     } catch (err) {
       fail(err, Boolean(opts.json));
     }
