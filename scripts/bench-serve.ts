@@ -21,6 +21,7 @@ import { runBatch } from '../pipeline/batch/run.js';
 import { makeContext } from '../pipeline/core/context.js';
 import { makeLogger } from '../pipeline/core/log.js';
 import { ROOT } from '../pipeline/core/paths.js';
+import { prng } from '../test/helpers/ingest-zip.js';
 import { revoke } from '../pipeline/after/commands.js';
 
 const { values } = parseArgs({
@@ -36,18 +37,6 @@ const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'cli.js');
 const PROFILE = join(ROOT, 'fixtures', 'profiles', 'haidian-qihang.json');
-
-/** A seeded PRNG (mulberry32), so a run's mutants are the same every time. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutants(samples: readonly Buffer[], n: number): { kind: string; body: Buffer }[] {
   const rnd = prng(14);

@@ -52,6 +52,20 @@ export function hashOfOid(oid: string): HashName | undefined {
   return HASH_BY_OID[oid];
 }
 
+/** The hash of a signature algorithm that names one (ECDSA and PKCS#1 v1.5 with SHA-2). */
+const SIGNATURE_HASH: Record<string, HashName> = {
+  [OID.ecdsaWithSha256]: 'sha256',
+  [OID.ecdsaWithSha384]: 'sha384',
+  [OID.ecdsaWithSha512]: 'sha512',
+  [OID.sha256WithRSA]: 'sha256',
+  [OID.sha384WithRSA]: 'sha384',
+  [OID.sha512WithRSA]: 'sha512',
+};
+
+export function hashOfSignatureOid(oid: string): HashName | undefined {
+  return SIGNATURE_HASH[oid];
+}
+
 export function oidOfHash(hash: HashName): string {
   return OID[hash];
 }

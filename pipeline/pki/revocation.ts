@@ -8,7 +8,7 @@
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { OID, toDer } from './asn1.js';
+import { hashOfSignatureOid, OID, toDer } from './asn1.js';
 import { certFromDer, cn, type Cert } from './chain.js';
 import { isoTime } from '../core/time.js';
 
@@ -71,18 +71,9 @@ export interface StatusFinding {
   readonly evidenceCerts: readonly Cert[];
 }
 
-const HASH_OF_SIG: Record<string, string> = {
-  [OID.ecdsaWithSha256]: 'sha256',
-  [OID.ecdsaWithSha384]: 'sha384',
-  [OID.ecdsaWithSha512]: 'sha512',
-  [OID.sha256WithRSA]: 'sha256',
-  [OID.sha384WithRSA]: 'sha384',
-  [OID.sha512WithRSA]: 'sha512',
-};
-
 /** An X.509-style signature (certificate, CRL, OCSP response) over `tbs`; RSA PKCS#1 v1.5 or ECDSA. */
 function x509SignatureOk(alg: pkijs.AlgorithmIdentifier, tbs: Uint8Array, sig: Uint8Array, key: KeyObject): boolean {
-  const hash = HASH_OF_SIG[alg.algorithmId];
+  const hash = hashOfSignatureOid(alg.algorithmId);
   if (!hash) return false;
   try {
     return cryptoVerify(hash, tbs, key, sig);

@@ -5,7 +5,7 @@
 import { createHash, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { children, hashOfOid, octetsOf, OID, toDer, type HashName } from '../pki/asn1.js';
+import { children, hashOfOid, hashOfSignatureOid, octetsOf, OID, toDer, type HashName } from '../pki/asn1.js';
 import { certFromDer, cn, type Cert } from '../pki/chain.js';
 
 export interface ParsedCms {
@@ -93,15 +93,7 @@ export function verifySignerSignature(p: ParsedCms, content?: Buffer): { ok: boo
       const hash = hashOfOid(params.hashAlgorithm.algorithmId) ?? 'sha1';
       ok = cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength }, p.signatureValue);
     } else {
-      const named: Record<string, HashName> = {
-        [OID.ecdsaWithSha256]: 'sha256',
-        [OID.ecdsaWithSha384]: 'sha384',
-        [OID.ecdsaWithSha512]: 'sha512',
-        [OID.sha256WithRSA]: 'sha256',
-        [OID.sha384WithRSA]: 'sha384',
-        [OID.sha512WithRSA]: 'sha512',
-      };
-      const hash = named[id] ?? (id === OID.rsaEncryption || id === OID.ecPublicKey ? p.hash : undefined);
+      const hash = hashOfSignatureOid(id) ?? (id === OID.rsaEncryption || id === OID.ecPublicKey ? p.hash : undefined);
       if (!hash) return { ok: false, message: `signature algorithm ${id} is not supported` };
       ok = cryptoVerify(hash, data, key.asymmetricKeyType === 'ec' ? { key, dsaEncoding: 'der' } : key, p.signatureValue);
     }
