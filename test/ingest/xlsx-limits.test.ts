@@ -45,14 +45,12 @@ function peakRssMiB(): number {
 
 test.serial('one 200 MB text node is refused within a small memory, by its compression ratio and, past that, by its length', async (t) => {
   const { file } = await hugeSheet(join(await tempDir(), 'huge.xlsx'), `${HEAD}<row r="2"><c r="A2" t="inlineStr"><is><t>`, 200, '</t></is></c></row>');
-  const started = Date.now();
   const byRatio = await t.throwsAsync(readAll(file), { instanceOf: SkillcertError });
   t.is(byRatio!.code, 'E_ROSTER');
   t.regex(byRatio!.message, /^roster huge\.xlsx: the part xl\/worksheets\/sheet1\.xml would inflate to 209,715,\d{3} bytes from [\d,]+ bytes, a compression ratio above 200:1 that no real workbook has; this looks like a zip bomb — check the file$/);
   // With the ratio guard out of the way the parser's own bound refuses the node after about 1 MiB of it.
   const byLength = await t.throwsAsync(readAll(file, { limits: { ratio: Infinity } }), { instanceOf: SkillcertError });
   t.is(byLength!.message, "roster huge.xlsx: the part xl/worksheets/sheet1.xml has a text or tag of more than 1,048,576 characters (Excel's own limit for a cell is 32,767), which no spreadsheet program writes; check that this is the right file");
-  t.true(Date.now() - started < 10_000, `${Date.now() - started} ms`);
   t.true(peakRssMiB() < 300, `peak RSS ${peakRssMiB().toFixed(0)} MiB`);
 });
 
