@@ -7,7 +7,7 @@ import type { Context } from '../core/context.js';
 import type { IssuedCertificate } from '../core/summary.js';
 import type { CertificateRecord, Registry } from '../registry/index.js';
 import type { RosterValidation } from '../validate/index.js';
-import { issueCertificates, type IssueOutcome, type IssueWork, PHOTO_WINDOW } from './issue.js';
+import { issueCertificates, type IssueHooks, type IssueOutcome, type IssueWork, PHOTO_WINDOW } from './issue.js';
 import { PhotoQueue } from './photos.js';
 import type { BatchPlace, BatchPlan } from './plan.js';
 import type { BatchQueue, BundleClaim, Chunk } from './queue.js';
@@ -86,7 +86,7 @@ export class QueuedBatch {
   }
 
   /** One claimed chunk issued, then marked done with its outcome — or, when that fails, released for another machine. */
-  private async issueChunk(ctx: Context, chunk: Chunk, work: IssueWork, rows: PhotoQueue, hooks: Parameters<typeof issueCertificates>[3]): Promise<void> {
+  private async issueChunk(ctx: Context, chunk: Chunk, work: IssueWork, rows: PhotoQueue, hooks: IssueHooks): Promise<void> {
     try {
       const o = await issueCertificates(ctx, work, rows, hooks);
       await this.queue.complete(chunk, { problems: o.problems, skipped: o.skipped, existing: o.issued.filter((c) => c.origin === 'existing').map((c) => c.rowNo) });

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRef, rgb } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRef, rgb, type PDFPage } from 'pdf-lib';
 import { STYLES_DIR } from '../../pipeline/core/paths.js';
 import { type LoadedSigner, signPdf } from '../../pipeline/sign/index.js';
 import QRCode from 'qrcode';
@@ -105,13 +105,10 @@ export function qrBoxMm(styleId: string): { x: number; y: number; w: number; h: 
 }
 
 /**
- * Draws `qrText` (another certificate's QR) over the QR box of `pdf`, drops the old signature (its field and
- * widget) and signs the result again with `signer` on the old widget's rectangle.
+ * Takes page 1's signature widget off the page and the AcroForm off the document (so that the file can be signed
+ * again as if for the first time), and returns the widget's rectangle, for a signature in the same place.
  */
-export async function pasteQr(pdf: Buffer, qrText: string, styleId: string, signer: LoadedSigner, signingTime: Date): Promise<Buffer> {
-  const doc = await PDFDocument.load(pdf, { updateMetadata: false });
-  const ctx = doc.context;
-  const page = doc.getPages()[0]!;
+export function dropSignature(doc: PDFDocument, page: PDFPage): [number, number, number, number] {
   const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
   let rect: [number, number, number, number] | undefined;
   const keep: PDFRef[] = [];
@@ -124,9 +121,20 @@ export async function pasteQr(pdf: Buffer, qrText: string, styleId: string, sign
     }
   }
   if (!rect) throw new Error('the PDF has no signature widget to replace');
-  if (keep.length) page.node.set(PDFName.of('Annots'), ctx.obj(keep));
+  if (keep.length) page.node.set(PDFName.of('Annots'), doc.context.obj(keep));
   else page.node.delete(PDFName.of('Annots'));
   doc.catalog.delete(PDFName.of('AcroForm'));
+  return rect;
+}
+
+/**
+ * Draws `qrText` (another certificate's QR) over the QR box of `pdf`, drops the old signature (its field and
+ * widget) and signs the result again with `signer` on the old widget's rectangle.
+ */
+export async function pasteQr(pdf: Buffer, qrText: string, styleId: string, signer: LoadedSigner, signingTime: Date): Promise<Buffer> {
+  const doc = await PDFDocument.load(pdf, { updateMetadata: false });
+  const page = doc.getPages()[0]!;
+  const rect = dropSignature(doc, page);
 
   const box = qrBoxMm(styleId);
   const h = page.getHeight();

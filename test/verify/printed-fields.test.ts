@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFRef, rgb, StandardFonts, type PDFPage } from 'pdf-lib';
+import { PDFArray, PDFDocument, PDFName, PDFRawStream, PDFRef, rgb, StandardFonts, type PDFPage } from 'pdf-lib';
 import sharp from 'sharp';
 import { makeContext } from '../../pipeline/core/context.js';
 import { runBatch } from '../../pipeline/batch/run.js';
@@ -24,7 +24,7 @@ import { parseQrText } from '../../pipeline/stamp/qr.js';
 import { qrFromDrawing } from '../../pipeline/verify/vector-qr.js';
 import { batchDir, certificateFiles, PHOTOS, profile, removeTempDirs, ROSTERS, tempDir, validPeople, writeRoster } from '../helpers/cli.js';
 import { rasterise } from '../helpers/pdf.js';
-import { appendNameChange, pasteQr } from '../helpers/tamper.js';
+import { appendNameChange, dropSignature, pasteQr } from '../helpers/tamper.js';
 import { ensureIdentity, pem, testSigner } from '../sign/_identity.js';
 
 test.after.always(removeTempDirs);
@@ -77,18 +77,7 @@ function valueBox(id: string, page: PDFPage): { x: number; y: number; w: number;
 async function editAndResign(pdf: Buffer, edit: (page: PDFPage, doc: PDFDocument) => Promise<void> | void): Promise<Uint8Array> {
   const doc = await PDFDocument.load(pdf, { updateMetadata: false });
   const page = doc.getPages()[0]!;
-  const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
-  let rect: [number, number, number, number] | undefined;
-  const keep: PDFRef[] = [];
-  for (let i = 0; annots && i < annots.size(); i++) {
-    const a = annots.lookup(i, PDFDict);
-    if (a.get(PDFName.of('FT')) === PDFName.of('Sig')) rect = a.lookup(PDFName.of('Rect'), PDFArray).asArray().map((n) => (n as PDFNumber).asNumber()) as typeof rect;
-    else keep.push(annots.get(i) as PDFRef);
-  }
-  if (!rect) throw new Error('no signature widget');
-  if (keep.length) page.node.set(PDFName.of('Annots'), doc.context.obj(keep));
-  else page.node.delete(PDFName.of('Annots'));
-  doc.catalog.delete(PDFName.of('AcroForm'));
+  const rect = dropSignature(doc, page);
   await edit(page, doc);
   return signPdf(await doc.save({ useObjectStreams: false }), testSigner('org'), { signingTime: SIGNING_TIME, reason: 'test: a forgery signed by an insider', widget: { pageIndex: 0, rect } });
 }
