@@ -1,26 +1,31 @@
 /**
- * `npm run fuzz -- [--rosters N] [--runs N] [--pdfs N] [--seed S]` (issue 17, part 3): every command ends with a
- * message and a status on every input — no crash with a stack trace, no silent exit, no hang.
+ * `npm run fuzz -- [--rosters N] [--runs N] [--pdfs N] [--valid N] [--seed S]` (issue 17, part 3): every command
+ * ends with a message and a status on every input — no crash with a stack trace, no silent exit, no hang.
  *
  * - N mutated rosters (bytes flipped in the zip and inside the sheet XML, truncations, a huge cell, 20,000 columns,
- *   formulas, rich text, merged header cells) through `skillcert validate`, and every tenth through `skillcert run`;
- * - N mutated signed PDFs (bytes flipped, truncated, bytes or an update appended, random files) through
- *   `skillcert verify`: each must be invalid or indeterminate with a reason; and every genuine one valid.
+ *   formulas, rich text, merged header cells) through `skillcert validate`, and (default: all of them) through
+ *   `skillcert run`, each run in a fresh output folder that holds the print cache, as an office's nightly folder does;
+ * - a genuine batch of `--valid` certificates (a generated roster of valid people, default 1,000), every one of
+ *   which `skillcert verify` must judge valid (a false alarm otherwise), and N mutated copies of them (bytes flipped,
+ *   truncated, bytes or an update appended, random files) through `skillcert verify`: each must be invalid or
+ *   indeterminate with a reason.
  * Each command runs as its own process, as an office runs it, with a time limit (a hang). Prints a table and
  * exits 1 when any input crashed a command, hung it, or was judged wrongly.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ExcelJS from 'exceljs';
 import { ROOT } from '../pipeline/core/paths.js';
 import { flipBytes, prng, readZip, writeZip } from '../test/helpers/ingest-zip.js';
+import { writeChaosRoster, writePhotos } from './chaos/workload.js';
 
-const { values } = parseArgs({ options: { rosters: { type: 'string', default: '1000' }, runs: { type: 'string' }, pdfs: { type: 'string', default: '500' }, seed: { type: 'string', default: '17' } } });
+const { values } = parseArgs({ options: { rosters: { type: 'string', default: '1000' }, runs: { type: 'string' }, pdfs: { type: 'string', default: '500' }, valid: { type: 'string', default: '1000' }, seed: { type: 'string', default: '17' } } });
 const ROSTERS = Number(values.rosters);
-const RUNS = values.runs !== undefined ? Number(values.runs) : Math.ceil(ROSTERS / 10);
+const RUNS = values.runs !== undefined ? Number(values.runs) : ROSTERS;
+const VALID = Number(values.valid);
 const PDFS = Number(values.pdfs);
 const rnd = prng(Number(values.seed));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -143,25 +148,37 @@ async function mutantRoster(i: number): Promise<{ file: string; kind: string }> 
   return { file, kind };
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The genuine batch: the certificates the PDF mutants are made from, and whose print cache every run starts with
+
+const genuineRoster = await writeChaosRoster(join(work, 'genuine.xlsx'), VALID);
+const genuinePhotos = await writePhotos(join(work, 'genuine-photos'));
+const genuine = await skillcert(['run', '--roster', genuineRoster.file, '--profile', PROFILE, '--photos', genuinePhotos, '--out', join(work, 'genuine'), '--quiet', '--json']);
+if (genuine.outcome !== 'accepted') throw new Error(`the genuine batch failed: ${genuine.stderr}`);
+const batch = JSON.parse(genuine.stdout) as { dir: string; registry: string };
+const certDir = join(batch.dir, 'certificates');
+const originals = readdirSync(certDir).filter((f) => f.endsWith('.pdf')).map((f) => join(certDir, f));
+const printCache = join(work, 'genuine', '.cache');
+
 mkdirSync(join(work, 'rosters'));
 const mutants: { file: string; kind: string }[] = [];
 for (let i = 0; i < ROSTERS; i++) mutants.push(await mutantRoster(i));
 
 const t0 = Date.now();
 const validated = await mapLimit(mutants, 2, (m) => skillcert(['validate', '--roster', m.file, '--profile', PROFILE, '--rejects', join(work, 'rejects', `${m.file.slice(-10)}.xlsx`)]));
-const ran = await mapLimit(mutants.filter((_, i) => i % Math.max(1, Math.floor(ROSTERS / Math.max(1, RUNS))) === 0).slice(0, RUNS), 1, (m, i) =>
-  skillcert(['run', '--roster', m.file, '--profile', PROFILE, '--photos', PHOTOS, '--out', join(work, 'runs', String(i)), '--workers', '1', '--quiet']),
-);
+const ran = await mapLimit(mutants.filter((_, i) => i % Math.max(1, Math.floor(ROSTERS / Math.max(1, RUNS))) === 0).slice(0, RUNS), 2, (m, i) => {
+  const out = join(work, 'runs', String(i));
+  cpSync(printCache, join(out, '.cache'), { recursive: true });
+  return skillcert(['run', '--roster', m.file, '--profile', PROFILE, '--photos', PHOTOS, '--out', out, '--workers', '1', '--quiet']).then((r) => {
+    // a run that crashed or hung keeps its folder for a look; the others' certificates are not needed
+    if (r.outcome === 'accepted' || r.outcome === 'clean error') rmSync(out, { recursive: true, force: true });
+    return r;
+  });
+});
 const rosterSeconds = (Date.now() - t0) / 1000;
 
 // ---------------------------------------------------------------------------------------------------------
 // Signed PDFs
-
-const genuine = await skillcert(['run', '--roster', BASE, '--profile', PROFILE, '--photos', PHOTOS, '--out', join(work, 'genuine'), '--workers', '1', '--quiet', '--json']);
-if (genuine.outcome !== 'accepted') throw new Error(`the genuine batch failed: ${genuine.stderr}`);
-const batch = JSON.parse(genuine.stdout) as { dir: string; registry: string };
-const certDir = join(batch.dir, 'certificates');
-const originals = readdirSync(certDir).filter((f) => f.endsWith('.pdf')).map((f) => join(certDir, f));
 
 function mutantPdf(bytes: Buffer): { bytes: Buffer; kind: string } {
   const kind = pick(['flip', 'flip', 'flip', 'truncate', 'appendBytes', 'appendUpdate', 'random']);
