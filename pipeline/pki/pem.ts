@@ -9,3 +9,8 @@ export function pemCertificates(pem: string): Buffer[] {
 export function pemCertificatesBase64(pem: string): string[] {
   return [...pem.matchAll(PEM_CERT)].map((m) => m[1]!.replace(/\s+/g, ''));
 }
+
+/** The one PEM writer: DER as base64 in 64-character lines between the label's BEGIN and END lines. */
+export function pemOf(label: string, der: Uint8Array): string {
+  return `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
+}
