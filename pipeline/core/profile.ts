@@ -1,6 +1,9 @@
 /**
  * Organisation and competition profiles (SPEC §3): one JSON file per issuing organisation or competition,
- * validated by a schema; paths inside are relative to the profile file.
+ * validated by a schema; paths inside are relative to the profile file. A profile may start from another
+ * (`"extends": "../base.json"`) and change what differs — an organisation's test and production signing, say:
+ * objects are merged field by field, anything else (arrays included) is replaced, and each path stays relative
+ * to the file that writes it.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -116,15 +119,55 @@ export function styleFor(p: Pick<Profile, 'orgCode' | 'kind' | 'style'>): 'style
   return p.kind === 'competition' || p.orgCode === '0000' ? 'style-one' : 'style-two';
 }
 
-/** Reads and validates a profile; every failure is one SkillcertError naming the file and the field. */
-export function loadProfile(file: string): Profile {
-  const path = resolve(file);
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The fields that name files (a path of keys; `[]` last for an array of paths). */
+const PATH_FIELDS: readonly (readonly string[])[] = [
+  ['seals', 'evaluation'], ['seals', 'steel'], ['branch', 'seal'], ['branch', 'signer', 'p12'], ['branch', 'signer', 'passwordFile'],
+  ['signer', 'p12'], ['signer', 'passwordFile'], ['signer', 'trustAnchors', '[]'],
+];
+
+/** The layer's paths made absolute against its own folder, so that they survive being merged into another file's. */
+function absolutePaths(layer: Json, dir: string): Json {
+  const out = structuredClone(layer);
+  for (const keys of PATH_FIELDS) {
+    let node: unknown = out;
+    for (const k of keys.slice(0, -1)) node = isObject(node) ? node[k] : undefined;
+    const last = keys[keys.length - 1]!;
+    if (last === '[]' && Array.isArray(node)) node.forEach((v, i) => typeof v === 'string' && ((node as unknown[])[i] = resolve(dir, v)));
+    else if (isObject(node) && typeof node[last] === 'string') node[last] = resolve(dir, node[last]);
+  }
+  return out;
+}
+
+function merge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(base[k]) ? merge(base[k], v) : v;
+  return out;
+}
+
+/** The profile's JSON with what it extends merged in; `chain` holds the files already on the way (a circle). */
+function readLayers(path: string, shown: string, chain: readonly string[] = []): unknown {
+  if (chain.includes(path)) throw new SkillcertError('E_PROFILE', `profile ${shown} extends itself: ${[...chain, path].join(' → ')}`, { field: 'extends' });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new SkillcertError('E_PROFILE', `cannot read profile ${file}: ${(err as Error).message}`, {}, { cause: err });
+    throw new SkillcertError('E_PROFILE', `cannot read profile ${chain.length ? `${path} (which ${shown} extends)` : shown}: ${(err as Error).message}`, {}, { cause: err });
   }
+  if (!isObject(raw) || raw.extends === undefined) return raw;
+  const { extends: parent, ...own } = raw;
+  if (typeof parent !== 'string') throw new SkillcertError('E_PROFILE', `profile ${shown}: "extends" must be the path of another profile`, { field: 'extends' });
+  const parentPath = resolve(dirname(path), parent);
+  const base = readLayers(parentPath, shown, [...chain, path]);
+  return merge(isObject(base) ? absolutePaths(base, dirname(parentPath)) : {}, own);
+}
+
+/** Reads and validates a profile; every failure is one SkillcertError naming the file and the field. */
+export function loadProfile(file: string): Profile {
+  const path = resolve(file);
+  const raw = readLayers(path, file);
   const parsed = Profile.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

@@ -155,10 +155,10 @@ async function makeMaterial(url: string, now: Date): Promise<Material> {
   const issuing = await makeCert({ name: 'skillcert TEST ONLY PKI Issuing CA', issuer: root, keys: await keyPair(), from: new Date('2016-01-01T00:00:00Z'), to: new Date('2044-01-01T00:00:00Z'), ca: true, crl: `${url}/crl/root.crl` });
   const tsa = await makeCert({ name: 'skillcert TEST ONLY PKI Time-Stamping Authority', issuer: root, keys: await keyPair(), from: new Date('2020-01-01T00:00:00Z'), to: new Date('2040-01-01T00:00:00Z'), tsa: true, crl: `${url}/crl/root.crl` });
   const entities = new Map<EntityName, Issued>();
-  const signer = async (name: EntityName, cn: string, from: string, to: string) =>
-    entities.set(name, await makeCert({ name: cn, org: '演示评价机构 (TEST ONLY)', issuer: issuing, keys: await keyPair(), from: new Date(from), to: new Date(to), crl: `${url}/crl/issuing.crl`, ocsp: `${url}/ocsp` }));
+  const signer = async (name: EntityName, cn: string, from: string, to: string, org = '演示评价机构 (TEST ONLY)') =>
+    entities.set(name, await makeCert({ name: cn, org, issuer: issuing, keys: await keyPair(), from: new Date(from), to: new Date(to), crl: `${url}/crl/issuing.crl`, ocsp: `${url}/ocsp` }));
   await signer('org', 'skillcert TEST ONLY PKI organisation signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z');
-  await signer('branch', 'skillcert TEST ONLY PKI branch signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z');
+  await signer('branch', 'skillcert TEST ONLY PKI branch signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z', '演示分支机构 (TEST ONLY)');
   await signer('org-revoked', 'skillcert TEST ONLY PKI REVOKED organisation signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z');
   await signer('org-expired', 'skillcert TEST ONLY PKI EXPIRED organisation signer', '2018-01-01T00:00:00Z', '2019-12-31T23:59:59Z');
   entities.get('org-revoked')!.revokedAt = new Date(now.getTime() - DAY);

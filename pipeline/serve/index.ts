@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { SkillcertError } from '../core/errors.js';
 import { ROOT } from '../core/paths.js';
+import { loadProfile, profilePath } from '../core/profile.js';
 import { isRegistryUrl, openRegistry, type Registry } from '../registry/index.js';
 import { buildApp, type ServeLimits } from './app.js';
 import { loadTrust, type Trust } from './trust.js';
@@ -37,10 +38,22 @@ export interface Serving {
   close(): Promise<void>;
 }
 
-/** The profiles to trust: those given, or (with neither --trust nor --profile) the demo's. */
+/**
+ * The profiles to trust: those given, or (with neither --trust nor --profile) the fixture organisations' — with
+ * their test identity (fixtures/profiles/*.json) and, once `npm run demo` has made its PKI, with the demo's B-LTA
+ * identity (fixtures/profiles/demo/*.json) — so that the service checks what the tests and the demo issue.
+ */
 export function trustSources(opts: { trust?: string; profiles?: readonly string[] }): { dir?: string; profiles: string[] } {
   const profiles = [...(opts.profiles ?? [])];
-  if (!opts.trust && profiles.length === 0) profiles.push(...readdirSync(DEMO_PROFILES).filter((f) => f.endsWith('.json')).sort().map((f) => join(DEMO_PROFILES, f)));
+  if (!opts.trust && profiles.length === 0) {
+    const jsonIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+    profiles.push(...jsonIn(DEMO_PROFILES));
+    const demo = join(DEMO_PROFILES, 'demo');
+    if (existsSync(demo)) profiles.push(...jsonIn(demo).filter((f) => {
+      const p = loadProfile(f);
+      return existsSync(profilePath(p, p.signer.p12));
+    }));
+  }
   return { ...(opts.trust ? { dir: opts.trust } : {}), profiles };
 }
 

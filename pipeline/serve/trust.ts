@@ -18,7 +18,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
 import { SkillcertError } from '../core/errors.js';
 import { loadProfile, profilePath, type Profile } from '../core/profile.js';
 import { buildPath, certFromDer, cn, parseAnchors, type Cert } from '../pki/chain.js';
@@ -56,21 +55,22 @@ function add(orgs: Map<string, { orgCode: string; name: { zh: string; en: string
   orgs.set(orgCode, o);
 }
 
-function profileCertificate(p: Profile, env: NodeJS.ProcessEnv): X509Certificate {
+/** The profile's signing certificate, then the CA certificates its PKCS#12 holds (the way to an anchor). */
+function profileChain(p: Profile, env: NodeJS.ProcessEnv): Cert[] {
   const password = readPassword(p.signer, env, p.dir);
-  return loadSigner({ p12: readFileSync(profilePath(p, p.signer.p12)), password, source: p.signer.p12 }).certificate;
+  return loadSigner({ p12: readFileSync(profilePath(p, p.signer.p12)), password, source: p.signer.p12 }).chain.map(certFromDer);
 }
 
 /** Builds the trust from profiles and/or a folder of PEM files; throws E_USAGE / E_VERIFY saying what is wrong. */
 export function loadTrust(opts: { profiles?: readonly string[]; dir?: string; env?: NodeJS.ProcessEnv }): Trust {
   const anchorPems: string[] = [];
   const orgs = new Map<string, { orgCode: string; name: { zh: string; en: string }; certificates: string[] }>();
-  const candidates: { cert: Cert; orgCode: string; name: { zh: string; en: string }; source: string }[] = [];
+  const candidates: { cert: Cert; intermediates: readonly Cert[]; orgCode: string; name: { zh: string; en: string }; source: string }[] = [];
   for (const file of opts.profiles ?? []) {
     const p = loadProfile(file);
     for (const a of p.signer.trustAnchors) anchorPems.push(readFileSync(profilePath(p, a), 'utf8'));
-    const cert = certFromDer(profileCertificate(p, opts.env ?? process.env).raw);
-    candidates.push({ cert, orgCode: p.orgCode, name: { zh: p.name.zh, en: p.name.en }, source: `profile ${p.id}` });
+    const [cert, ...intermediates] = profileChain(p, opts.env ?? process.env);
+    candidates.push({ cert: cert!, intermediates, orgCode: p.orgCode, name: { zh: p.name.zh, en: p.name.en }, source: `profile ${p.id}` });
   }
   if (opts.dir) {
     const files = readdirSync(opts.dir).filter((f) => f.toLowerCase().endsWith('.pem')).sort();
@@ -86,14 +86,14 @@ export function loadTrust(opts: { profiles?: readonly string[]; dir?: string; en
         const orgCode = /^(\d{4})/.exec(basename(f))?.[1];
         if (!orgCode) throw new SkillcertError('E_USAGE', `${join(opts.dir, f)} is an organisation certificate ("${cn(cert)}"), but its file name does not start with the 4-digit organisation code (e.g. 0000.pem)`);
         const org = cert.x509.subject.split('\n').find((l) => l.startsWith('O='))?.slice(2) ?? cn(cert);
-        candidates.push({ cert, orgCode, name: { zh: org, en: org }, source: join(opts.dir, f) });
+        candidates.push({ cert, intermediates: ders.filter((d) => d !== der).map(certFromDer), orgCode, name: { zh: org, en: org }, source: join(opts.dir, f) });
       }
     }
   }
   if (anchorPems.length === 0) throw new SkillcertError('E_USAGE', 'no trust anchor: give --trust DIR with the CA certificate(s), or profiles whose signer.trustAnchors name them');
   const anchors = parseAnchors(anchorPems);
   for (const c of candidates) {
-    const path = buildPath(c.cert, [], anchors);
+    const path = buildPath(c.cert, c.intermediates, anchors);
     if (!path.ok) throw new SkillcertError('E_VERIFY', `the organisation certificate "${cn(c.cert)}" of ${c.source} is not trusted: ${path.message}`);
     add(orgs, c.orgCode, c.name, pemOf(c.cert.der));
   }

@@ -256,10 +256,13 @@ export async function verifyQr(input: { text?: string; png?: string }, opts: Ver
   // can make is no evidence.
   const anchors = parseAnchors(opts.trustAnchors);
   const checks: Check[] = [];
-  const trusted = (opts.orgCertificates ?? []).flatMap((pem) => pemCertificates(pem).map(certFromDer)).filter((cert) => {
-    const path = buildPath(cert, [], anchors);
+  // Each PEM is an organisation certificate, optionally followed by the CA certificates on its way to an anchor.
+  const trusted = (opts.orgCertificates ?? []).flatMap((pem) => {
+    const [cert, ...intermediates] = pemCertificates(pem).map(certFromDer);
+    if (!cert) return [];
+    const path = buildPath(cert, intermediates, anchors);
     if (!path.ok) checks.push(fail('qr.issuer', `the organisation certificate "${cn(cert)}" is not trusted: ${path.message}`));
-    return path.ok;
+    return path.ok ? [cert] : [];
   });
   const q = verifyQrText(texts[0]!, keysFromCertificates(trusted.map((cert) => cert.x509)));
   checks.push(...q.checks);
