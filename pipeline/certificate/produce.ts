@@ -106,7 +106,7 @@ export async function produceCertificate(kit: CertificateKit, rec: Numbered, pho
   const signers = [signer];
   if (branch && branchSeal && profile.branch) {
     const first = await signUpdate(update, branch, { ...common, location: profile.branch.name.zh, name: branch.label, widget: widget(branchSeal) });
-    update = new PdfUpdate(await PdfBase.parse(first));
+    update = new PdfUpdate(PdfBase.after(update, first));
     signers.unshift(branch);
   }
   const signed = await signUpdate(update, signer, { ...common, location: profile.name.zh, name: signer.label, widget: widget(seal) });
@@ -114,5 +114,5 @@ export async function produceCertificate(kit: CertificateKit, rec: Numbered, pho
   // PAdES B-LT: the DSS in an update of its own; B-LTA: and the document timestamp over it (sign/ltv.ts).
   const v = await validationFor(kit, opts.now);
   const extra = signers.length > 1 ? await validationFor({ ...kit, signer: branch!, validation: kit.branchValidation }, opts.now) : undefined;
-  return addValidation(signed, { data: mergeValidation(v.signer, v.tsa, ...(extra ? [extra.signer] : [])), ...(level === 'B-LTA' ? { docTimestamp: { url: tsaUrl! } } : {}) });
+  return addValidation(PdfBase.after(update, signed), { data: mergeValidation(v.signer, v.tsa, ...(extra ? [extra.signer] : [])), ...(level === 'B-LTA' ? { docTimestamp: { url: tsaUrl! } } : {}) });
 }

@@ -15,8 +15,12 @@ export interface DssContent {
 }
 
 export function readDss(doc: PDFDocument): DssContent {
-  const lookup = (o: PDFObject | undefined) => (o instanceof PDFRef ? doc.context.lookup(o) : o);
-  const dss = lookup(doc.catalog.get(PDFName.of('DSS')));
+  return readDssOf(doc.catalog, (o) => (o instanceof PDFRef ? doc.context.lookup(o) : o));
+}
+
+/** The same from a catalog and a lookup that sees the file's latest objects (a PdfBase's, after updates). */
+export function readDssOf(catalog: PDFDict, lookup: (o: PDFObject | undefined) => PDFObject | undefined): DssContent {
+  const dss = lookup(catalog.get(PDFName.of('DSS')));
   if (!(dss instanceof PDFDict)) return { certs: [], ocsps: [], crls: [], refs: { certs: [], ocsps: [], crls: [] } };
   const read = (key: string) => {
     const arr = lookup(dss.get(PDFName.of(key)));

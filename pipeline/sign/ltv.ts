@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PDFDict, PDFHexString, PDFName, PDFNumber, type PDFObject, type PDFRef } from 'pdf-lib';
-import { readDss } from '../pdf/dss.js';
+import { readDssOf } from '../pdf/dss.js';
 import { PdfBase, PdfUpdate } from '../pdf/update.js';
 import { docTimestampDictionary, sigFlags, uniqueFieldName } from './placeholder.js';
 import { mergeValidation, type ValidationData } from './revocation.js';
@@ -44,13 +44,17 @@ export function signatureContents(pdf: Buffer): Buffer[] {
 /** ETSI EN 319 142-1 §5.4.2.2: the VRI key of a signature, the upper-case hex SHA-1 of its /Contents. */
 export const vriKey = (contents: Uint8Array): string => createHash('sha1').update(contents).digest('hex').toUpperCase();
 
-/** Appends the DSS (and for B-LTA the document timestamp) to a signed PDF as one incremental update. */
-export async function addValidation(pdf: Buffer, o: AddValidationOptions): Promise<Buffer> {
-  const base = await PdfBase.parse(pdf);
+/**
+ * Appends the DSS (and for B-LTA the document timestamp) to a signed PDF as one incremental update. `signed` is
+ * the file, or — for a certificate just signed — its PdfBase after the signature (PdfBase.after), not parsed again.
+ */
+export async function addValidation(signed: Buffer | PdfBase, o: AddValidationOptions): Promise<Buffer> {
+  const base = signed instanceof PdfBase ? signed : await PdfBase.parse(signed);
+  const pdf = Buffer.from(base.bytes.buffer, base.bytes.byteOffset, base.bytes.byteLength);
+  const dssNow = readDssOf(base.catalog(), (obj) => base.lookup(obj));
   const update = new PdfUpdate(base);
   const ctx = update.context;
   const catalog = update.catalog();
-  const dssNow = readDss(base.doc);
   const old = { dict: dssNow.dict, data: dssNow, refs: dssNow.refs };
   const have = new Set([...old.data.certs, ...old.data.ocsps, ...old.data.crls].map((b) => createHash('sha256').update(b).digest('hex')));
   const stream = (bytes: Buffer) => update.register(ctx.flateStream(bytes));
