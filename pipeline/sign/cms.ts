@@ -12,6 +12,7 @@ import { createHash, sign as cryptoSign } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OID, toDer } from '../pki/asn1.js';
+import { TAG, tlv } from '../pki/der.js';
 import type { LoadedSigner } from './identity.js';
 
 /** Computes the RFC 3161 token over a signature value; returns the TimeStampToken (a CMS ContentInfo, DER). */
@@ -25,25 +26,7 @@ export interface CadesResult {
   readonly timestampToken?: Buffer;
 }
 
-/** A DER length: short form below 128, else the long form with its byte count. */
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-/** One DER element: tag, length, and the concatenated contents. */
-function tlv(tag: number, ...contents: Buffer[]): Buffer {
-  const body = Buffer.concat(contents);
-  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
-}
-
-const SEQUENCE = 0x30;
-const SET = 0x31;
-const OCTET_STRING = 0x04;
-const CONTEXT_0 = 0xa0;
-const CONTEXT_1 = 0xa1;
+const { SEQUENCE, SET, OCTET_STRING, CONTEXT_0, CONTEXT_1 } = TAG;
 
 /** The DER parts of a signer's CMS that do not depend on the signed file. */
 interface CmsParts {

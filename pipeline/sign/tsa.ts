@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SkillcertError } from '../core/errors.js';
-import { OID, octetsOf, toDer } from '../pki/asn1.js';
+import { OID, toDer } from '../pki/asn1.js';
+import { bytesOf, elementAt, elementsIn, smallIntOf, TAG, tlv, valueOf } from '../pki/der.js';
 import type { TimestampFn } from './cms.js';
 
 export interface TsaOptions {
@@ -16,6 +17,13 @@ export interface TsaOptions {
   /** For tests or proxies; defaults to the global fetch. */
   readonly fetch?: typeof fetch;
 }
+
+const oid = (value: string) => toDer(new asn1js.ObjectIdentifier({ value }));
+const SIGNED_DATA = oid(OID.signedData);
+const TST_INFO = oid(OID.tstInfo);
+const SHA256_OID = oid(OID.sha256);
+const SHA256_ALGORITHM = toDer(new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 }).toSchema());
+const CERT_REQ_TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
 const FAIL_INFO = ['badAlg', '', 'badRequest', '', '', 'badDataFormat', '', '', '', '', '', '', '', '', 'timeNotAvailable', 'unacceptedPolicy', 'unacceptedExtension', 'addInfoNotAvailable', '', '', '', '', '', '', '', 'systemFailure'];
 
@@ -33,15 +41,8 @@ export function requestTimestamp(data: Buffer, opts: TsaOptions): Promise<Buffer
 export async function requestTimestampOfDigest(imprint: Buffer, opts: TsaOptions): Promise<Buffer> {
   const nonce = randomBytes(8);
   nonce[0] = (nonce[0]! & 0x7f) | 0x01; // a positive INTEGER without a leading zero byte
-  const req = new pkijs.TimeStampReq({
-    version: 1,
-    messageImprint: new pkijs.MessageImprint({
-      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 }),
-      hashedMessage: new asn1js.OctetString({ valueHex: imprint }),
-    }),
-    nonce: new asn1js.Integer({ valueHex: nonce }),
-    certReq: true,
-  });
+  // TimeStampReq (RFC 3161 §2.4.1): version 1, messageImprint, nonce, certReq TRUE — assembled from DER parts.
+  const req = tlv(TAG.SEQUENCE, tlv(TAG.INTEGER, Buffer.from([1])), tlv(TAG.SEQUENCE, SHA256_ALGORITHM, tlv(TAG.OCTET_STRING, imprint)), tlv(TAG.INTEGER, nonce), CERT_REQ_TRUE);
   const doFetch = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const fail = (msg: string, cause?: unknown) =>
@@ -51,7 +52,7 @@ export async function requestTimestampOfDigest(imprint: Buffer, opts: TsaOptions
     const res = await doFetch(opts.url, {
       method: 'POST',
       headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
-      body: toDer(req.toSchema()),
+      body: req,
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) throw fail(`answered HTTP ${res.status} ${res.statusText}`);
@@ -61,30 +62,83 @@ export async function requestTimestampOfDigest(imprint: Buffer, opts: TsaOptions
     const e = err as Error;
     throw fail(e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `request failed: ${e.message}`, err);
   }
-  let resp: pkijs.TimeStampResp;
+  let answer: TimestampAnswer;
   try {
-    resp = pkijs.TimeStampResp.fromBER(body);
+    answer = readAnswer(body);
   } catch (err) {
     throw fail(`the answer (${body.length} bytes) is not a TimeStampResp: ${(err as Error).message}`, err);
   }
-  const status = resp.status.status;
-  if (status !== 0 && status !== 1) {
-    const text = resp.status.statusStrings?.map((s) => s.valueBlock.value).join('; ') ?? '';
-    const bits = resp.status.failInfo ? Buffer.from(resp.status.failInfo.valueBlock.valueHexView) : Buffer.alloc(0);
-    const failed = FAIL_INFO.filter((name, i) => name && bits.length > i >> 3 && (bits[i >> 3]! & (0x80 >> (i & 7))) !== 0);
-    throw fail(`refused the request: status ${status}${text ? ` (${text})` : ''}${failed.length ? ` [${failed.join(', ')}]` : ''}`);
+  if (answer.status !== 0 && answer.status !== 1) {
+    const failed = FAIL_INFO.filter((name, i) => name && answer.failInfo.length > i >> 3 && (answer.failInfo[i >> 3]! & (0x80 >> (i & 7))) !== 0);
+    throw fail(`refused the request: status ${answer.status}${answer.text ? ` (${answer.text})` : ''}${failed.length ? ` [${failed.join(', ')}]` : ''}`);
   }
-  if (!resp.timeStampToken) throw fail('granted the request but sent no token');
-  const token = resp.timeStampToken;
-  const sd = new pkijs.SignedData({ schema: token.content });
-  const eContent = sd.encapContentInfo.eContent;
-  if (sd.encapContentInfo.eContentType !== OID.tstInfo || !eContent) throw fail('the token does not hold a TSTInfo');
-  const tst = pkijs.TSTInfo.fromBER(octetsOf(eContent, 'TSTInfo'));
-  const gotImprint = Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView);
-  if (tst.messageImprint.hashAlgorithm.algorithmId !== OID.sha256 || !gotImprint.equals(imprint)) {
+  if (!answer.token) throw fail('granted the request but sent no token');
+  if (!answer.tst) throw fail('the token does not hold a TSTInfo');
+  const { sha256, imprint: gotImprint, nonce: gotNonce } = answer.tst;
+  if (!sha256 || !gotImprint.equals(imprint)) {
     throw fail(`the token's message imprint ${gotImprint.toString('hex')} is not the SHA-256 of the signature (${imprint.toString('hex')})`);
   }
-  const gotNonce = tst.nonce ? Buffer.from(tst.nonce.valueBlock.valueHexView) : undefined;
   if (!gotNonce || !gotNonce.equals(nonce)) throw fail(`the token's nonce ${gotNonce?.toString('hex') ?? '(none)'} is not the request's ${nonce.toString('hex')}`);
-  return toDer(token.toSchema());
+  return answer.token;
 }
+
+interface TimestampAnswer {
+  readonly status: number;
+  readonly text: string;
+  /** PKIFailureInfo, the BIT STRING's bytes (bit 0 is the first byte's high bit). */
+  readonly failInfo: Buffer;
+  /** The TimeStampToken (a CMS ContentInfo) as the TSA sent it. */
+  readonly token?: Buffer;
+  readonly tst?: { readonly sha256: boolean; readonly imprint: Buffer; readonly nonce?: Buffer };
+}
+
+/**
+ * A TimeStampResp read by position with the DER walker of pki/der.ts (RFC 3161 §2.4.2; the token a CMS SignedData,
+ * RFC 5652 §5.1, whose content is the TSTInfo), keeping the token's bytes as sent: in the batch profile pkijs's
+ * schema-matching parse of the answer and the re-encoding of its token cost ~11 ms a token, asn1js's parse alone
+ * ~3 ms — two tokens a certificate at B-LTA, more than a whole B-B certificate — and this a few microseconds.
+ * The token's signature is not checked here: the verifier does that (verify/timestamp.ts), with the DSS's chain.
+ */
+function readAnswer(body: Buffer): TimestampAnswer {
+  const resp = elementAt(body, 0, 'TimeStampResp');
+  const [statusInfo, token] = elementsIn(body, resp, 'TimeStampResp');
+  const [status, ...rest] = elementsIn(body, statusInfo!, 'PKIStatusInfo');
+  const strings = rest.find((e) => e.tag === TAG.SEQUENCE);
+  const bits = rest.find((e) => e.tag === TAG.BIT_STRING);
+  const answer = {
+    status: smallIntOf(body, status!, 'PKIStatus'),
+    // PKIFreeText: UTF8Strings
+    text: strings ? elementsIn(body, strings, 'PKIFreeText').map((t) => valueOf(body, t).toString('utf8')).join('; ') : '',
+    // a BIT STRING's first value byte counts its unused bits
+    failInfo: bits ? valueOf(body, bits).subarray(1) : Buffer.alloc(0),
+  };
+  if (!token) return answer;
+  const tokenBytes = Buffer.from(bytesOf(body, token));
+  const [contentType, content] = elementsIn(body, token, 'TimeStampToken');
+  if (!contentType || !bytesOf(body, contentType).equals(SIGNED_DATA) || content?.tag !== TAG.CONTEXT_0) throw new Error('the token is not a SignedData');
+  const [, , encap] = elementsIn(body, elementsIn(body, content, 'TimeStampToken content')[0]!, 'SignedData');
+  const [eContentType, eContent] = elementsIn(body, encap!, 'encapContentInfo');
+  if (!eContentType || !bytesOf(body, eContentType).equals(TST_INFO) || eContent?.tag !== TAG.CONTEXT_0) return { ...answer, token: tokenBytes };
+  // The OCTET STRING may come in chunks (a constructed one, as pkijs writes it): BER that DER signers avoid.
+  const octets = elementsIn(body, eContent, 'eContent')[0]!;
+  const tst =
+    octets.tag === TAG.OCTET_STRING ? valueOf(body, octets)
+    : octets.tag === (TAG.OCTET_STRING | 0x20) ? Buffer.concat(elementsIn(body, octets, 'eContent').map((c) => valueOf(body, c)))
+    : undefined;
+  if (!tst) throw new Error('eContent: expected an OCTET STRING');
+  // TSTInfo: version, policy, messageImprint, serialNumber, genTime, accuracy?, ordering?, nonce?, tsa [0]?, extensions [1]?
+  const [, , messageImprint, , , ...optional] = elementsIn(tst, elementAt(tst, 0, 'TSTInfo'), 'TSTInfo');
+  const [hashAlgorithm, hashed] = elementsIn(tst, messageImprint!, 'messageImprint');
+  const algorithm = elementsIn(tst, hashAlgorithm!, 'hashAlgorithm')[0]!;
+  const nonce = optional.find((e) => e.tag === TAG.INTEGER);
+  return {
+    ...answer,
+    token: tokenBytes,
+    tst: {
+      sha256: bytesOf(tst, algorithm).equals(SHA256_OID),
+      imprint: Buffer.from(valueOf(tst, hashed!)),
+      ...(nonce ? { nonce: Buffer.from(valueOf(tst, nonce)) } : {}),
+    },
+  };
+}
+
