@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { batchValidation } from '../certificate/produce.js';
 import { loadBranchSigner } from '../certificate/identity.js';
-import type { Profile } from '../core/profile.js';
+import { signatureLevel, type Profile } from '../core/profile.js';
 import type { FontSet } from '../fonts/index.js';
 import { buildTemplate, cachedPrinter } from '../render/index.js';
 import type { BatchPlan } from './plan.js';
@@ -26,7 +26,10 @@ export function startEngines(plan: BatchPlan, now: Date): Engines {
   const { profile, fonts, p12, password, signer } = plan.identity;
   const templateP = printTemplate(profile, fonts, plan.out);
   const validationP = batchValidation(profile, signer, loadBranchSigner(profile), now);
-  const poolP = Pool.start({ profilePath: profile.path, p12, password, fontFiles: fonts.files() }, plan.workers);
+  // From B-T on, each certificate waits for one or two TSA round trips: more of them in flight per worker keep
+  // the worker busy meanwhile (a job holds ~0.2 MB: its photo and its PDF).
+  const inFlight = signatureLevel(profile) === 'B-B' ? 3 : 8;
+  const poolP = Pool.start({ profilePath: profile.path, p12, password, fontFiles: fonts.files() }, plan.workers, inFlight);
   // A failure of one of them surfaces where it is awaited; the other must not become an unhandled rejection.
   templateP.catch(() => undefined);
   poolP.catch(() => undefined);
