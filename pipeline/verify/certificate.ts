@@ -17,7 +17,7 @@ import { openRegistry, type Registry, type StatusReport } from '../registry/inde
 import { fail, pass, unknown, type Check } from '../core/check.js';
 import { buildPath, certFromDer, cn, parseAnchors } from '../pki/chain.js';
 import { pemCertificates } from '../pki/pem.js';
-import { pdfSignerCertificate, verifyPdfSignatures, type SignatureReport } from './pdf-signature.js';
+import { pdfDocumentOf, pdfSignerCertificate, verifyPdfSignatures, type SignatureReport } from './pdf-signature.js';
 import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
 import { SkillcertError } from '../core/errors.js';
 import { verifyQrText } from '../stamp/qr.js';
@@ -141,7 +141,8 @@ async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: Registry |
 async function pageOf(bytes: Uint8Array): Promise<{ drawing?: PageDrawing; sheet?: Sheet; problem?: string }> {
   let drawing: PageDrawing;
   try {
-    drawing = readPage(await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false }));
+    // A file pdf-lib could not read for the signatures is loaded again here, for the reason in the message.
+    drawing = readPage((await pdfDocumentOf(bytes)) ?? (await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false })));
   } catch (err) {
     return { problem: `the page's drawing cannot be read (${(err as Error).message.split('\n')[0]})` };
   }

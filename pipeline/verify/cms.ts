@@ -5,7 +5,7 @@
 import { createHash, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { children, hashOfOid, hashOfSignatureOid, octetsOf, OID, toDer, type HashName } from '../pki/asn1.js';
+import { children, encodingOf, hashOfOid, hashOfSignatureOid, isContextTag, octetsOf, OID, type HashName } from '../pki/asn1.js';
 import { certFromDer, cn, type Cert } from '../pki/chain.js';
 
 export interface ParsedCms {
@@ -29,6 +29,12 @@ function attrMap(attrs: pkijs.SignedAndUnsignedAttributes | undefined): Map<stri
   return m;
 }
 
+/** The certificates of a SignedData ([0] IMPLICIT CertificateSet) as they are encoded in it; other choices skipped. */
+function certificateEncodings(signedData: asn1js.AsnType): Buffer[] {
+  const set = children(signedData, 'SignedData').find((n) => isContextTag(n, 0));
+  return set ? children(set, 'certificates').filter((c) => c instanceof asn1js.Sequence).map(encodingOf) : [];
+}
+
 /** Parses a ContentInfo holding SignedData; throws an Error whose message says what is wrong. */
 export function parseCms(der: Uint8Array, extraCerts: readonly Cert[] = []): ParsedCms {
   const ci = pkijs.ContentInfo.fromBER(der);
@@ -36,7 +42,7 @@ export function parseCms(der: Uint8Array, extraCerts: readonly Cert[] = []): Par
   const sd = new pkijs.SignedData({ schema: ci.content });
   if (sd.signerInfos.length !== 1) throw new Error(`${sd.signerInfos.length} SignerInfos; expected exactly one`);
   const si = sd.signerInfos[0]!;
-  const certs = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => certFromDer(toDer(c.toSchema())));
+  const certs = certificateEncodings(ci.content).map(certFromDer);
   const sid = si.sid;
   const matches = (c: Cert) => {
     if (sid instanceof pkijs.IssuerAndSerialNumber) return c.pkijs.issuer.isEqual(sid.issuer) && c.pkijs.serialNumber.isEqual(sid.serialNumber);
