@@ -31,17 +31,19 @@ export function verifyPool(opts: PoolOptions): VerifyPool {
   if (opts.threads <= 0 || WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return { threads: 0, verify: inThread, close: async () => {} };
 
   interface Thread {
-    worker: Worker;
+    readonly worker: Worker;
     readonly waiting: Map<number, (v: FileVerdict) => void>;
+    answered: boolean;
   }
   const setup: WorkerSetup = { trustAnchors: opts.trustAnchors, orgCertificates: opts.orgCertificates };
   let lastId = 0;
   let closing = false;
 
   const start = (): Thread => {
-    const t: Thread = { worker: new Worker(WORKER, { workerData: setup }), waiting: new Map() };
+    const t: Thread = { worker: new Worker(WORKER, { workerData: setup }), waiting: new Map(), answered: false };
     t.worker.on('message', (m: FromWorker) => {
       if (m.kind === 'verdict') {
+        t.answered = true;
         t.waiting.get(m.id)?.(m.verdict);
         t.waiting.delete(m.id);
         return;
@@ -52,11 +54,15 @@ export function verifyPool(opts: PoolOptions): VerifyPool {
         (err: Error) => answer({ kind: 'status', id: m.id, error: err.message }),
       );
     });
-    // A thread that dies (out of memory on a hostile file) answers what it held as undecided, and is replaced.
+    // A thread that dies (out of memory on a hostile file) answers what it held as undecided, and is replaced; one
+    // that died before any verdict (it cannot start) is not, and without threads the service verifies in its own.
     t.worker.once('exit', (code) => {
       for (const done of t.waiting.values()) done({ file: 'upload', verdict: 'indeterminate', checks: [unknown('file.verify', `the verification stopped (thread exit ${code}); try again later`)] });
       t.waiting.clear();
-      if (!closing) threads[threads.indexOf(t)] = start();
+      const i = threads.indexOf(t);
+      if (closing) return;
+      if (t.answered) threads[i] = start();
+      else threads.splice(i, 1);
     });
     t.worker.on('error', () => {}); // followed by 'exit', handled there
     return t;
@@ -64,8 +70,11 @@ export function verifyPool(opts: PoolOptions): VerifyPool {
   const threads = Array.from({ length: opts.threads }, start);
 
   return {
-    threads: threads.length,
+    get threads() {
+      return threads.length;
+    },
     verify(bytes, at) {
+      if (threads.length === 0) return inThread(bytes, at);
       // The thread with the least to do; the service's gate bounds how much that is.
       const t = threads.reduce((a, b) => (b.waiting.size < a.waiting.size ? b : a));
       const id = ++lastId;
