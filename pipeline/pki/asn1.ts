@@ -146,7 +146,7 @@ export function toDer(node: { toBER(sizeOnly?: boolean): ArrayBuffer }): Buffer 
 
 /**
  * The bytes a value parsed by asn1js was read from (it keeps them), else its encoding: a certificate or token found
- * inside a CMS is handed on as it came, not encoded anew (re-encoding was a tenth of verifying a PDF, measured).
+ * inside a CMS is handed on as it came, not encoded anew (asn1js's toBER was a few per cent of a verification).
  */
 export function encodingOf(node: asn1js.AsnType): Buffer {
   const view = (node as asn1js.BaseBlock).valueBeforeDecodeView;
