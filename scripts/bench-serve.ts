@@ -8,7 +8,8 @@
  *      every answer must be a 2xx verdict or a 4xx with a reason, no 5xx, no dropped connection; the service is
  *      still up after, and its RSS is sampled every 50 uploads (memory flat);
  *   4. autocannon at C connections for D seconds on PDF verification (a genuine certificate) and on a status list:
- *      requests/s, p50 / p99 latency, non-2xx; the service's peak RSS (VmHWM).
+ *      requests/s, p50 / p99 latency, non-2xx, the service's CPU per verification (all its threads); its peak RSS
+ *      (VmHWM).
  * Prints one line per figure; the last line is `verify/s=<n> status/s=<n> 5xx=<n>`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -63,6 +64,12 @@ function mutants(samples: readonly Buffer[], n: number): { kind: string; body: B
     const [kind, make] = kinds[i % kinds.length]!;
     return { kind, body: make() };
   });
+}
+
+/** CPU the service used so far, all its threads (user + system, /proc/<pid>/stat, 100 ticks a second), in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -142,10 +149,13 @@ try {
 
   // ---- load ----
   const genuine = samples[0]!;
+  // The service's CPU per verification: on a shared machine the rates vary with the neighbours, this much less.
+  const cpu0 = cpuMs(pid);
   const verify = await cannon({ url: `${s.url}api/verify`, method: 'POST', headers: { 'content-type': 'application/pdf' }, body: genuine, connections: CONNECTIONS, duration: DURATION, timeout: 60 });
   const line = (what: string, x: autocannon.Result) =>
     `${what}: ${x.requests.average.toFixed(1)} req/s, p50 ${x.latency.p50} ms, p99 ${x.latency.p99} ms, ${x['2xx']} 2xx, ${x.non2xx} non-2xx, ${x.errors} errors, ${x.timeouts} timeouts (${CONNECTIONS} connections, ${DURATION} s)\n`;
   process.stdout.write(line('load: PDF verification', verify));
+  process.stdout.write(`load: service CPU ${((cpuMs(pid) - cpu0) / Math.max(1, verify['2xx'])).toFixed(1)} ms a verification (all threads, HTTP included)\n`);
   const status = await cannon({ url: `${s.url}status/0000-revocation.jwt`, connections: CONNECTIONS, duration: DURATION });
   process.stdout.write(line('load: status list', status));
   process.stdout.write(`service: peak RSS ${rssMb(pid, 'VmHWM')} MB, RSS now ${rssMb(pid, 'VmRSS')} MB\n`);

@@ -143,3 +143,12 @@ export function isContextTag(node: asn1js.AsnType | undefined, tag: number): boo
 export function toDer(node: { toBER(sizeOnly?: boolean): ArrayBuffer }): Buffer {
   return Buffer.from(node.toBER(false));
 }
+
+/**
+ * The bytes a value parsed by asn1js was read from (it keeps them), else its encoding: a certificate or token found
+ * inside a CMS is handed on as it came, not encoded anew (asn1js's toBER was a few per cent of a verification).
+ */
+export function encodingOf(node: asn1js.AsnType): Buffer {
+  const view = (node as asn1js.BaseBlock).valueBeforeDecodeView;
+  return view && view.byteLength > 0 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : toDer(node);
+}

@@ -4,7 +4,7 @@
  * No revocation checking (no CRL/OCSP in the test identity); the registry's own revocation list is the lead's part
  * of `skillcert verify`.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SkillcertError } from '../core/errors.js';
@@ -20,10 +20,26 @@ export interface Cert {
   readonly notAfter: Date;
 }
 
+/**
+ * Parsed certificates by the SHA-256 of their DER. Every upload from one organisation carries the same signer, CA
+ * and TSA certificates, and the trust anchors are parsed for each verification: parsing them (pkijs and
+ * X509Certificate) was about a sixth of one verification's CPU (--cpu-prof over verifyPdfBytes). A Cert is a pure
+ * function of its bytes and nothing writes to one, so identical bytes may share it; trust is still decided per
+ * verification by buildPath. Bounded, oldest out first.
+ */
+const parsed = new Map<string, Cert>();
+const PARSED_MAX = 512;
+
 export function certFromDer(der: Uint8Array): Cert {
+  const key = createHash('sha256').update(der).digest('base64');
+  const hit = parsed.get(key);
+  if (hit) return hit;
   const buf = Buffer.from(der);
   const p = pkijs.Certificate.fromBER(buf);
-  return { x509: new X509Certificate(buf), pkijs: p, der: buf, notBefore: p.notBefore.value, notAfter: p.notAfter.value };
+  const cert: Cert = { x509: new X509Certificate(buf), pkijs: p, der: buf, notBefore: p.notBefore.value, notAfter: p.notAfter.value };
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, cert);
+  return cert;
 }
 
 /** Trust anchors from PEM text (each string may hold several certificates). */

@@ -21,10 +21,11 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { verifierStatus, type Registry, type VerifierStatus } from '../registry/index.js';
-import { verifyPdfBytes, type FileVerdict } from '../verify/certificate.js';
+import type { FileVerdict } from '../verify/certificate.js';
 import { unknown } from '../core/check.js';
 import { organisationCertificates, type Trust } from './trust.js';
 import { parseStatusFile } from './status.js';
+import { verifyPool } from './verify-pool.js';
 
 export interface ServeLimits {
   /** Largest PDF accepted, in bytes (default 4 MiB: a certificate is ~100 KB). */
@@ -34,6 +35,8 @@ export interface ServeLimits {
   /** Verifications running at once (default: the number of cores) and waiting (default 64); beyond: 429, retry. */
   readonly verifyConcurrency: number;
   readonly verifyQueue: number;
+  /** Worker threads verifying PDFs (default: the number of cores; 0: in the service's own thread). */
+  readonly verifyThreads: number;
   /** Requests per client and minute (default: 10 queries, 120 PDF uploads). */
   readonly queryPerMinute: number;
   readonly verifyPerMinute: number;
@@ -44,6 +47,7 @@ export const DEFAULT_LIMITS: ServeLimits = {
   verifyMs: 20_000,
   verifyConcurrency: availableParallelism(),
   verifyQueue: 64,
+  verifyThreads: availableParallelism(),
   queryPerMinute: 10,
   verifyPerMinute: 120,
 };
@@ -177,6 +181,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const orgCertificates = organisationCertificates(opts.trust.list);
   const verifying = gate(limits.verifyConcurrency, limits.verifyQueue);
+  const pool = verifyPool({ threads: limits.verifyThreads, trustAnchors: opts.trust.anchors, orgCertificates, registry: opts.registry });
+  app.addHook('onClose', () => pool.close());
 
   app.post(
     '/api/verify',
@@ -189,9 +195,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       if (!Buffer.isBuffer(body)) return reply.code(415).send({ error: 'unsupported media type', reason: 'send the PDF as the body with Content-Type: application/pdf' });
       // The clock is the verifier's own, as in `skillcert verify` (a pinned one in tests).
       const at = opts.now?.();
-      const answer = await verifying.run(() =>
-        withTimeout(verifyPdfBytes(body, 'upload', { trustAnchors: opts.trust.anchors, orgCertificates, registry: opts.registry, ...(at ? { at } : {}) }), limits.verifyMs),
-      );
+      const answer = await verifying.run(() => withTimeout(pool.verify(body, at), limits.verifyMs));
       if (answer === undefined) return reply.code(429).header('retry-after', '5').send({ error: 'busy', reason: 'too many verifications at once; retry in a few seconds' });
       return publicVerdict(answer);
     },

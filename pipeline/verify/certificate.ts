@@ -17,7 +17,7 @@ import { openRegistry, type Registry, type StatusReport } from '../registry/inde
 import { fail, pass, unknown, type Check } from '../core/check.js';
 import { buildPath, certFromDer, cn, parseAnchors } from '../pki/chain.js';
 import { pemCertificates } from '../pki/pem.js';
-import { pdfSignerCertificate, verifyPdfSignatures, type SignatureReport } from './pdf-signature.js';
+import { pdfDocumentOf, pdfSignerCertificate, verifyPdfSignatures, type SignatureReport } from './pdf-signature.js';
 import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
 import { SkillcertError } from '../core/errors.js';
 import { verifyQrText } from '../stamp/qr.js';
@@ -48,11 +48,14 @@ export interface FileVerdict {
   readonly signatures?: readonly SignatureReport[];
 }
 
+/** What the status check asks of a registry: `skillcert serve`'s verification threads ask the service's one. */
+export type StatusSource = Pick<Registry, 'status'>;
+
 export interface VerifyOptions {
   /** PEM text of the trust anchors. */
   readonly trustAnchors: readonly string[];
   /** The registry (a SQLite path, or an open one) for the status check; without it that check is indeterminate. */
-  readonly registry?: string | Registry;
+  readonly registry?: string | StatusSource;
   /** Verification time (default: now, read by the caller). */
   readonly at?: Date;
   /** Organisation certificates (PEM) whose keys may sign QR codes; the PDF's own signer is always one. */
@@ -81,7 +84,7 @@ export function statusOf(s: StatusReport): CertificateStatus {
 }
 
 /** The status source's answer for a certificate (and this PDF's digest): its check, or `not checked` without one. */
-async function statusFrom(registry: Registry | undefined, number: string, sha256?: string): Promise<{ check?: Check; status: CertificateStatus }> {
+async function statusFrom(registry: StatusSource | undefined, number: string, sha256?: string): Promise<{ check?: Check; status: CertificateStatus }> {
   if (!registry) return { status: 'not checked' };
   const s = await registry.status(number, sha256);
   return { check: registryCheck(s), status: statusOf(s) };
@@ -127,7 +130,7 @@ async function qrFromPage(pdf: Uint8Array): Promise<string[]> {
   return text.toString('utf8').split('\n').filter((l) => l.length > 0);
 }
 
-async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: Registry | undefined) => Promise<T>): Promise<T> {
+async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: StatusSource | undefined) => Promise<T>): Promise<T> {
   if (r === undefined || typeof r !== 'string') return f(r);
   const reg = await openRegistry(r);
   try {
@@ -141,7 +144,8 @@ async function withRegistry<T>(r: VerifyOptions['registry'], f: (reg: Registry |
 async function pageOf(bytes: Uint8Array): Promise<{ drawing?: PageDrawing; sheet?: Sheet; problem?: string }> {
   let drawing: PageDrawing;
   try {
-    drawing = readPage(await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false }));
+    // A file pdf-lib could not read for the signatures is loaded again here, for the reason in the message.
+    drawing = readPage((await pdfDocumentOf(bytes)) ?? (await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false })));
   } catch (err) {
     return { problem: `the page's drawing cannot be read (${(err as Error).message.split('\n')[0]})` };
   }
@@ -160,7 +164,7 @@ function qrArea(sheet: Sheet, media: PageDrawing['media']) {
   };
 }
 
-async function verifyOne(file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
+async function verifyOne(file: string, opts: VerifyOptions, registry: StatusSource | undefined): Promise<FileVerdict> {
   return verifyBytes(await readFile(file), file, opts, registry);
 }
 
@@ -180,7 +184,7 @@ export async function verifyPdfBytes(bytes: Uint8Array, label: string, opts: Ver
   });
 }
 
-async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions, registry: Registry | undefined): Promise<FileVerdict> {
+async function verifyBytes(bytes: Uint8Array, file: string, opts: VerifyOptions, registry: StatusSource | undefined): Promise<FileVerdict> {
   const sig = await verifyPdfSignatures(bytes, { trustAnchors: opts.trustAnchors, ...(opts.at ? { at: opts.at } : {}), ...(opts.online ? { online: true } : {}) });
   const checks: Check[] = [...sig.checks];
   const signer = await pdfSignerCertificate(bytes);

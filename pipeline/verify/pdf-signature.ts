@@ -70,6 +70,13 @@ function signaturesOf(pdfBytes: Uint8Array, pdf: Buffer): ReturnType<typeof find
   if (!found) foundFor.set(pdfBytes, (found = findSignatures(pdf)));
   return found;
 }
+/**
+ * The document pdf-lib parsed from these bytes for the signatures (undefined when it cannot read them): the page's
+ * drawing is read from the same parse, not from a second one (pdf-lib's load is a few ms of a verification).
+ */
+export async function pdfDocumentOf(pdfBytes: Uint8Array): Promise<PDFDocument | undefined> {
+  return (await signaturesOf(pdfBytes, Buffer.from(pdfBytes.buffer, pdfBytes.byteOffset, pdfBytes.byteLength))).doc;
+}
 function cmsOf(pdfBytes: Uint8Array, der: Buffer): ParsedCms {
   const hit = cmsFor.get(pdfBytes);
   if (hit && hit.der.equals(der)) return hit.cms;

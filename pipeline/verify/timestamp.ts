@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { hashOfOid, OID, toDer, type HashName } from '../pki/asn1.js';
+import { encodingOf, hashOfOid, OID, type HashName } from '../pki/asn1.js';
 import { buildPath, cn, invalidAt, isTimeStampingCert, type Cert } from '../pki/chain.js';
 import { isoTime } from '../core/time.js';
 import { fail, pass, type Check } from '../core/check.js';
@@ -22,7 +22,7 @@ export interface TimestampVerification {
 }
 
 export function verifyTimestampToken(
-  token: Parameters<typeof toDer>[0],
+  token: Parameters<typeof encodingOf>[0],
   covered: Buffer | ((hash: HashName) => Buffer),
   anchors: readonly Cert[],
   o: { id?: string; what?: string } = {},
@@ -32,7 +32,7 @@ export function verifyTimestampToken(
   const imprintOf = (h: HashName) => (typeof covered === 'function' ? covered(h) : createHash(h).update(covered).digest());
   let p;
   try {
-    p = parseCms(toDer(token), anchors);
+    p = parseCms(encodingOf(token), anchors);
   } catch (err) {
     return { checks: [fail(`${id}.signature`, `the timestamp token cannot be read: ${(err as Error).message}`)] };
   }
