@@ -23,6 +23,8 @@ import { verifyFiles } from '../verify/certificate.js';
 import { DEFAULT_PORT } from '../serve/index.js';
 import { SkillcertError } from '../core/errors.js';
 import { startTestAuthority } from '../pki/test-authority.js';
+import { statusLists } from '../after/commands.js';
+import { DEFAULT_VALID_DAYS } from '../status/index.js';
 
 /** Where the demo profiles' signer, CRL and TSA addresses point (fixtures/profiles/demo/*.json). */
 const PKI_PORT = 8481;
@@ -92,6 +94,18 @@ for (const b of batches) {
   }
   failed += bad.length;
 }
+
+// The signed status lists are valid for days from their signing: signed at the demo's pinned issue day they would
+// have expired by the time anyone scans a demo QR code, so they are signed anew at the real time, per organisation.
+const listed = new Set<string>();
+const today = makeContext({ log, operator: 'demo' });
+for (const b of batches) {
+  const p = loadProfile(join(ROOT, b.profile));
+  if (listed.has(p.orgCode)) continue;
+  listed.add(p.orgCode);
+  await statusLists(today, { out: OUT, registry: REGISTRY, profile: join(ROOT, b.profile) });
+}
+process.stdout.write(`\nstatus lists of organisations ${[...listed].join(', ')} signed anew at ${today.now.toISOString()} (valid ${DEFAULT_VALID_DAYS} days): ${rel(OUT)}/status/\n`);
 
 await pki.close();
 process.stdout.write(`\nregistry ${rel(REGISTRY)}\n`);
