@@ -33,7 +33,8 @@ const DAY = 86_400_000;
 const TSA_POLICY = '1.3.6.1.4.1.99999.1.1';
 const STATE = 'authority.json';
 
-export const ENTITY_NAMES = ['org', 'branch', 'org-revoked', 'org-expired'] as const;
+/** The tests' signers, then one each for the demo's other organisations (a key is an organisation's own). */
+export const ENTITY_NAMES = ['org', 'branch', 'org-revoked', 'org-expired', 'org-jingdian', 'committee-cnc', 'committee-welding'] as const;
 export type EntityName = (typeof ENTITY_NAMES)[number];
 
 export interface TestAuthorityOptions {
@@ -161,6 +162,9 @@ async function makeMaterial(url: string, now: Date): Promise<Material> {
   await signer('branch', 'skillcert TEST ONLY PKI branch signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z', '演示分支机构 (TEST ONLY)');
   await signer('org-revoked', 'skillcert TEST ONLY PKI REVOKED organisation signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z');
   await signer('org-expired', 'skillcert TEST ONLY PKI EXPIRED organisation signer', '2018-01-01T00:00:00Z', '2019-12-31T23:59:59Z');
+  await signer('org-jingdian', 'skillcert TEST ONLY PKI organisation signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z', '演示评价机构·京电 (TEST ONLY)');
+  await signer('committee-cnc', 'skillcert TEST ONLY PKI committee signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z', '演示竞赛组委会·数控 (TEST ONLY)');
+  await signer('committee-welding', 'skillcert TEST ONLY PKI committee signer', '2020-01-01T00:00:00Z', '2040-01-01T00:00:00Z', '演示竞赛组委会·焊工 (TEST ONLY)');
   entities.get('org-revoked')!.revokedAt = new Date(now.getTime() - DAY);
   return { root, issuing, tsa, entities };
 }
@@ -341,7 +345,8 @@ export async function startTestAuthority(opts: TestAuthorityOptions = {}): Promi
   try {
     const stateFile = join(dir, STATE);
     const state = persistent && existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as State) : undefined;
-    if (state && state.url === url) {
+    // material made for another address, or before an entity was added, is made anew
+    if (state && state.url === url && ENTITY_NAMES.every((n) => state.certs[n])) {
       m = await loadMaterial(state);
     } else {
       m = await makeMaterial(url, opts.now ?? new Date());

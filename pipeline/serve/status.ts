@@ -15,10 +15,11 @@ export function parseStatusFile(name: string): { orgCode: string; purpose: Statu
 
 export async function statusListFiles(registry: Registry, list: TrustList): Promise<{ name: string; jws: string }[]> {
   const out: { name: string; jws: string }[] = [];
-  for (const o of list.organisations) {
+  // The lists are kept by organisation code, which several organisations of the list may share (0000).
+  for (const orgCode of new Set(list.organisations.map((o) => o.orgCode))) {
     for (const p of STATUS_PURPOSES) {
-      const jws = await registry.statusList(o.orgCode, p);
-      if (jws) out.push({ name: statusListFile(o.orgCode, p), jws });
+      const jws = await registry.statusList(orgCode, p);
+      if (jws) out.push({ name: statusListFile(orgCode, p), jws });
     }
   }
   return out;

@@ -48,11 +48,15 @@ function isCa(c: Cert): boolean {
   return c.x509.ca;
 }
 
-/** Adds an organisation's certificate to the list, merging by organisation code and certificate. */
+/**
+ * Adds an organisation's certificate to the list, merging by organisation code and name: the code alone is not an
+ * organisation's (0000 is every one first filed with the Beijing bureau, and the committees of competitions).
+ */
 function add(orgs: Map<string, { orgCode: string; name: { zh: string; en: string }; certificates: string[] }>, orgCode: string, name: { zh: string; en: string }, pem: string): void {
-  const o = orgs.get(orgCode) ?? { orgCode, name, certificates: [] };
+  const key = `${orgCode}\n${name.zh}`;
+  const o = orgs.get(key) ?? { orgCode, name, certificates: [] };
   if (!o.certificates.includes(pem)) o.certificates.push(pem);
-  orgs.set(orgCode, o);
+  orgs.set(key, o);
 }
 
 /** The profile's signing certificate, then the CA certificates its PKCS#12 holds (the way to an anchor). */
@@ -97,7 +101,7 @@ export function loadTrust(opts: { profiles?: readonly string[]; dir?: string; en
     if (!path.ok) throw new SkillcertError('E_VERIFY', `the organisation certificate "${cn(c.cert)}" of ${c.source} is not trusted: ${path.message}`);
     add(orgs, c.orgCode, c.name, pemOf(c.cert.der));
   }
-  return { anchors: [...new Set(anchorPems)], list: { organisations: [...orgs.values()].sort((a, b) => a.orgCode.localeCompare(b.orgCode)) } };
+  return { anchors: [...new Set(anchorPems)], list: { organisations: [...orgs.values()].sort((a, b) => a.orgCode.localeCompare(b.orgCode) || a.name.zh.localeCompare(b.name.zh)) } };
 }
 
 /** Every organisation certificate of the list (PEM), for the QR keys of the PDF verifier. */

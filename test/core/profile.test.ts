@@ -18,7 +18,7 @@ test('a demo profile is its fixture organisation with the demo PKI signer: objec
   t.is(signatureLevel(demo), 'B-LTA');
   t.is(demo.signer.tsaUrl, 'http://127.0.0.1:8481/tsa');
   // the extending file's own paths, from its folder
-  t.is(profilePath(demo, demo.signer.p12), join(PROFILES, '..', 'signer', 'generated', 'pki', 'org.p12'));
+  t.is(profilePath(demo, demo.signer.p12), join(PROFILES, '..', 'signer', 'generated', 'pki', 'org-jingdian.p12'));
   t.deepEqual(demo.signer.trustAnchors.map((a) => profilePath(demo, a)), [join(PROFILES, '..', 'signer', 'generated', 'pki', 'root.pem')]);
   t.is(profilePath(demo, demo.branch!.signer!.p12), join(PROFILES, '..', 'signer', 'generated', 'pki', 'branch.p12'));
   // the base's paths, still from the base's folder, though the demo profile lives one folder down

@@ -20,11 +20,12 @@ import { startTestAuthority, type TestAuthority } from '../../pipeline/pki/test-
 import { PHOTOS, PROFILES, ROSTERS, requireBuiltCli, show, skillcert, tempDir } from '../helpers/cli.js';
 import { dssFiles, nssDbFor, run, signedParts } from '../sign/_ltv.js';
 
+/** Each demo profile, its roster, its signatures a certificate, and its signer in the PKI (as in the demo). */
 const BATCHES = [
-  ['haidian-qihang', 'haidian-qihang-2026-11.xlsx', 1],
-  ['jingdian-maintenance', 'jingdian-maintenance-2026-11.xlsx', 2],
-  ['competition-cnc-2026', 'competition-cnc-2026.xlsx', 1],
-  ['sichuan-welding-2026', 'sichuan-welding-2026.xlsx', 1],
+  ['haidian-qihang', 'haidian-qihang-2026-11.xlsx', 1, 'org'],
+  ['jingdian-maintenance', 'jingdian-maintenance-2026-11.xlsx', 2, 'org-jingdian'],
+  ['competition-cnc-2026', 'competition-cnc-2026.xlsx', 1, 'committee-cnc'],
+  ['sichuan-welding-2026', 'sichuan-welding-2026.xlsx', 1, 'committee-welding'],
 ] as const;
 
 interface Verdict { file: string; verdict: string; signatures: { kind: string; level?: string; indication: string; subIndication?: string }[] }
@@ -38,9 +39,9 @@ test.before(async () => {
   pki = await startTestAuthority();
   work = tempDir('skillcert-demo-lta-');
   writeFileSync(join(work, 'root.pem'), pki.rootPem);
-  for (const [id, roster] of BATCHES) {
+  for (const [id, roster, , entity] of BATCHES) {
     const profile = join(work, `${id}.json`);
-    const org = pki.p12('org');
+    const org = pki.p12(entity);
     const branch = pki.p12('branch');
     writeFileSync(profile, JSON.stringify({
       extends: join(PROFILES, 'demo', `${id}.json`),

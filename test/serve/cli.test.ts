@@ -6,9 +6,9 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, GENERATED, removeTempDirs, requireBuiltCli, show, skillcert, tempDir } from '../helpers/cli.js';
+import { CLI, GENERATED, PROFILES, removeTempDirs, requireBuiltCli, show, skillcert, tempDir } from '../helpers/cli.js';
 import { loadTrust } from '../../pipeline/serve/trust.js';
 import { issue, type Issued } from './_fixture.js';
 
@@ -63,8 +63,11 @@ test('publish-verifier writes the static site: page, landing, trust list, site.j
   t.is(res.statusLists, 2);
   t.deepEqual(JSON.parse(readFileSync(join(out, 'site.json'), 'utf8')), { service: false });
   t.regex(readFileSync(join(out, 'v', 'index.html'), 'utf8'), /src="\.\.\/app\.js"/);
-  const trust = JSON.parse(readFileSync(join(out, 'trust.json'), 'utf8')) as { organisations: { orgCode: string }[] };
-  t.deepEqual(trust.organisations.map((o) => o.orgCode), ['0000', '0217'], "the demo profiles' organisations");
+  const trust = JSON.parse(readFileSync(join(out, 'trust.json'), 'utf8')) as { organisations: { orgCode: string; name: { zh: string } }[] };
+  // one entry per organisation, not per code: three fixture organisations share 0000 (filed with the Beijing bureau)
+  const fixtures = readdirSync(PROFILES).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(PROFILES, f), 'utf8')) as { orgCode: string; name: { zh: string } });
+  const entry = (o: { orgCode: string; name: { zh: string } }) => `${o.orgCode} ${o.name.zh}`;
+  t.deepEqual(trust.organisations.map(entry), [...new Set(fixtures.map(entry))].sort((a, b) => a.localeCompare(b)), "the fixture profiles' organisations");
   t.false(existsSync(join(out, '.build')));
 });
 
