@@ -5,60 +5,22 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { correct, forms, reissue, revoke } from '../../pipeline/after/commands.js';
-import { makeContext } from '../../pipeline/core/context.js';
 import { openRegistry } from '../../pipeline/registry/index.js';
-import { runBatch } from '../../pipeline/batch/run.js';
 import { verifyFiles, verifyQr } from '../../pipeline/verify/certificate.js';
 import { personId } from '../helpers/roster-fixtures.js';
-import { excelDate, writeWorkbook } from '../helpers/roster-workbook.js';
-
-const ROOT = resolve('.');
-const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'cli.js');
-const work = mkdtempSync(join(tmpdir(), 'skillcert-amend-'));
-const out = join(work, 'out');
-const registry = join(out, 'registry.sqlite');
-const anchors = [readFileSync('fixtures/signer/generated/root-ca.pem', 'utf8')];
-const ctx = (iso: string) => makeContext({ now: new Date(iso), operator: 'test-operator' });
+import { afterBatch, cli, ctx, PEOPLE } from './_batch.js';
 
 // The haidian profile, with the office block the 附件4 forms need.
-const profile = join(work, 'profile.json');
-const base = JSON.parse(readFileSync('fixtures/profiles/haidian-qihang.json', 'utf8')) as Record<string, unknown> & { seals: Record<string, string>; signer: Record<string, unknown> };
-const abs = (p: string) => resolve('fixtures/profiles', p);
-writeFileSync(profile, JSON.stringify({
-  ...base,
-  seals: { evaluation: abs(base.seals.evaluation!), steel: abs(base.seals.steel!) },
-  signer: { ...base.signer, p12: abs(String(base.signer.p12)), passwordFile: abs(String(base.signer.passwordFile)), trustAnchors: [abs('../signer/generated/root-ca.pem')] },
-  office: { filingNo: 'BJ-2026-0415', address: '北京市海淀区学院路 1 号', handler: '周敏', phone: '010-12345678' },
-}));
+const batch = afterBatch('amend', { office: { filingNo: 'BJ-2026-0415', address: '北京市海淀区学院路 1 号', handler: '周敏', phone: '010-12345678' } });
+const { work, out, registry, profile, numbers, pdf } = batch;
+const anchors = [readFileSync('fixtures/signer/generated/root-ca.pem', 'utf8')];
 
-const people = [
-  ['王建国', '男', '110108', '19850312', '电工', '三级/高级工', 'hd-001.jpg'],
-  ['李秀英', '女', '110108', '19900521', '育婴员', '四级/中级工', 'hd-002.jpg'],
-  ['吴海峰', '男', '110106', '19860129', '中式烹调师', '三级/高级工', 'hd-011.jpg'],
-] as const;
-const numbers: string[] = [];
-const pdf = (n: string) => join(out, batchDir, 'certificates', `${n}.pdf`);
-let batchDir = '';
-
-const cli = (...args: string[]) => spawnSync('node', [CLI, ...args], { encoding: 'utf8', env: { ...process.env, SKILLCERT_OPERATOR: 'cli-operator' } });
-
-test.before(async () => {
-  if (!existsSync(CLI)) throw new Error('dist/ is missing: run `npx tsc -p .` (npm test builds first)');
-  const d = excelDate('2026-11-20');
-  const rows = [['序号', '姓名', '性别', '证件类型', '证件号码', '职业名称', '职业技能等级', '认定结果', '照片', '发证日期']];
-  people.forEach(([name, gender, region, birth, occ, level, photo], i) =>
-    rows.push([String(i + 1), name, gender, '201', personId(region, birth, i + 1, gender), occ, level, '合格', photo, d as unknown as string]));
-  const roster = await writeWorkbook(join(work, 'roster.xlsx'), rows);
-  const r = await runBatch(ctx('2026-11-20T02:00:00Z'), { roster, profile, out, registry, photos: resolve('fixtures/rosters/photos'), workers: 0 });
-  batchDir = r.batchId;
-  numbers.push(...r.summary.issued.map((c) => c.number));
-});
+test.before(() => batch.issue());
 
 test.serial('a batch of three issues three valid certificates', async (t) => {
   t.is(numbers.length, 3);
@@ -70,7 +32,7 @@ test.serial('第十七条: a name correction re-renders and re-signs under the s
   const n = numbers[0]!;
   const rec = await correct(ctx('2026-12-01T02:00:00Z'), { profile, out, registry, number: n, change: { name: '王建华' }, reason: '户籍姓名变更（派出所证明）' });
   t.is(rec.number, n);
-  t.truthy(rec.file && rec.file !== `${batchDir}/certificates/${n}.pdf`);
+  t.truthy(rec.file && rec.file !== `${batch.batchDir()}/certificates/${n}.pdf`);
   const [fresh, old] = await verifyFiles([join(out, rec.file!), pdf(n)], { trustAnchors: anchors, registry });
   t.is(fresh!.verdict, 'valid', JSON.stringify(fresh!.checks.filter((c) => c.ok !== true)));
   t.is(fresh!.number, n);
@@ -150,7 +112,7 @@ test.serial('skillcert audit lists who, what and why with ID numbers masked, and
   t.true(j.ok);
   t.true(j.entries.some((e) => e.action === 'correct' && e.operator === 'test-operator' && e.reason === '户籍姓名变更（派出所证明）'));
   t.true(j.entries.some((e) => e.action === 'revoke'));
-  for (const [, , region, birth] of people) t.false(r.stdout.includes(`${region}${birth}`), 'no full ID number in the listing');
+  for (const [, , region, birth] of PEOPLE) t.false(r.stdout.includes(`${region}${birth}`), 'no full ID number in the listing');
 });
 
 test.serial('skillcert audit --verify names the first broken entry when the registry is edited behind its back', (t) => {

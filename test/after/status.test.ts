@@ -6,64 +6,29 @@
  * another organisation.
  */
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { liftSuspension, revoke, suspend } from '../../pipeline/after/commands.js';
-import { makeContext } from '../../pipeline/core/context.js';
 import { openRegistry } from '../../pipeline/registry/index.js';
-import { runBatch } from '../../pipeline/batch/run.js';
 import { parseQrText } from '../../pipeline/stamp/qr.js';
 import { bitAt } from '../../pipeline/status/bitstring.js';
 import { signStatusList, verifyStatusList } from '../../pipeline/status/index.js';
 import { verifyFiles, type FileVerdict } from '../../pipeline/verify/certificate.js';
 import { decodeQrFromPng } from '../../pipeline/verify/qr.js';
-import { personId } from '../helpers/roster-fixtures.js';
-import { excelDate, writeWorkbook } from '../helpers/roster-workbook.js';
 import { pem, testSigner } from '../sign/_identity.js';
+import { afterBatch, cli, ctx } from './_batch.js';
 
-const ROOT = resolve('.');
-const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'cli.js');
-const work = mkdtempSync(join(tmpdir(), 'skillcert-status-'));
-const out = join(work, 'out');
-const registry = join(out, 'registry.sqlite');
+const batch = afterBatch('status');
+const { work, out, registry, profile, numbers, pdf } = batch;
 const anchors = [pem('root-ca')];
-const ctx = (iso: string) => makeContext({ now: new Date(iso), operator: 'test-operator' });
 const lists = () => ['revocation', 'suspension'].map((p) => join(out, 'status', `0000-${p}.jwt`));
 const listTexts = () => lists().map((f) => readFileSync(f, 'utf8').trim());
-
-const profile = join(work, 'profile.json');
-const base = JSON.parse(readFileSync('fixtures/profiles/haidian-qihang.json', 'utf8')) as Record<string, unknown> & { seals: Record<string, string>; signer: Record<string, unknown> };
-const abs = (p: string) => resolve('fixtures/profiles', p);
-writeFileSync(profile, JSON.stringify({
-  ...base,
-  seals: { evaluation: abs(base.seals.evaluation!), steel: abs(base.seals.steel!) },
-  signer: { ...base.signer, p12: abs(String(base.signer.p12)), passwordFile: abs(String(base.signer.passwordFile)), trustAnchors: [abs('../signer/generated/root-ca.pem')] },
-}));
-
-const people = [
-  ['王建国', '男', '110108', '19850312', '电工', '三级/高级工', 'hd-001.jpg'],
-  ['李秀英', '女', '110108', '19900521', '育婴员', '四级/中级工', 'hd-002.jpg'],
-  ['吴海峰', '男', '110106', '19860129', '中式烹调师', '三级/高级工', 'hd-011.jpg'],
-] as const;
-const numbers: string[] = [];
-let batchDir = '';
-const pdf = (n: string) => join(out, batchDir, 'certificates', `${n}.pdf`);
 const qrTexts = new Map<string, string>();
-
-const cli = (...args: string[]) => spawnSync('node', [CLI, ...args], { encoding: 'utf8', env: { ...process.env, SKILLCERT_OPERATOR: 'cli-operator' } });
 const statusCheck = (v: FileVerdict) => v.checks.find((c) => c.id === 'status.list');
 
 test.before(async () => {
-  const d = excelDate('2026-11-20');
-  const rows = [['序号', '姓名', '性别', '证件类型', '证件号码', '职业名称', '职业技能等级', '认定结果', '照片', '发证日期']];
-  people.forEach(([name, gender, region, birth, occ, level, photo], i) =>
-    rows.push([String(i + 1), name, gender, '201', personId(region, birth, i + 1, gender), occ, level, '合格', photo, d as unknown as string]));
-  const roster = await writeWorkbook(join(work, 'roster.xlsx'), rows);
-  const r = await runBatch(ctx('2026-11-20T02:00:00Z'), { roster, profile, out, registry, photos: resolve('fixtures/rosters/photos'), workers: 0 });
-  batchDir = r.batchId;
-  numbers.push(...r.summary.issued.map((c) => c.number));
+  await batch.issue();
   for (const n of numbers) {
     execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', pdf(n), join(work, n)]);
     qrTexts.set(n, (await decodeQrFromPng(join(work, `${n}.png`)))[0]!);
@@ -137,7 +102,6 @@ test.serial('suspend, lift and revoke re-sign the lists; the verifier with the l
 });
 
 test.serial('the CLI: suspend --lift, status-lists, and verify --qr-text --status-list report from the list files, and refuse a list of another signer', async (t) => {
-  if (!existsSync(CLI)) return t.fail('dist/ is missing: run `npx tsc -p .` (npm test builds first)');
   const [a, b, c] = numbers as [string, string, string];
   const common = ['--out', out, '--registry', registry];
   const s = cli('suspend', b, '--reason', '第二十条: 可疑', '--profile', profile, ...common);
