@@ -82,8 +82,60 @@ function x509SignatureOk(alg: pkijs.AlgorithmIdentifier, tbs: Uint8Array, sig: U
   }
 }
 
+/**
+ * Parsed OCSP responses and CRLs by the SHA-256 of their DER, and their signature checks by signer: a file's DSS
+ * holds every response and list once, and each is asked about every certificate of every path in the file (signer,
+ * CA, TSAs); a service sees the same CA's CRL in every upload. Bounded like chain.ts's certificate cache.
+ */
+interface ParsedOcsp {
+  readonly basic: pkijs.BasicOCSPResponse | string;
+  /** The certificates the response carries (delegated responders), parsed once. */
+  readonly included: readonly Cert[];
+  readonly signedBy: WeakMap<Cert, boolean>;
+}
+interface ParsedCrl {
+  readonly crl: pkijs.CertificateRevocationList | undefined;
+  /** Revoked serial numbers (hex) → revocation date. */
+  readonly revoked: ReadonlyMap<string, Date>;
+  readonly signedBy: WeakMap<Cert, boolean>;
+}
+const MEMO_MAX = 512;
+const ocspMemo = new Map<string, ParsedOcsp>();
+const crlMemo = new Map<string, ParsedCrl>();
+
+function memo<T>(map: Map<string, T>, der: Uint8Array, make: () => T): T {
+  const key = createHash('sha256').update(der).digest('base64');
+  const hit = map.get(key);
+  if (hit) return hit;
+  const made = make();
+  if (map.size >= MEMO_MAX) map.delete(map.keys().next().value!);
+  map.set(key, made);
+  return made;
+}
+
+/** A signature check of one response or list by one signer, made once. */
+function signedOnce(seen: WeakMap<Cert, boolean>, signer: Cert, check: () => boolean): boolean {
+  let ok = seen.get(signer);
+  if (ok === undefined) seen.set(signer, (ok = check()));
+  return ok;
+}
+
+const serialHex = (n: asn1js.Integer): string => Buffer.from(n.valueBlock.valueHexView).toString('hex');
+
 /** The parsed Basic OCSP response of a DER OCSPResponse, or an Error message. */
 export function parseOcsp(der: Uint8Array): pkijs.BasicOCSPResponse | string {
+  return ocspOf(der).basic;
+}
+
+function ocspOf(der: Uint8Array): ParsedOcsp {
+  return memo(ocspMemo, der, () => {
+    const basic = readOcsp(der);
+    const included = typeof basic === 'string' ? [] : (basic.certs ?? []).map((c) => certFromDer(toDer(c.toSchema())));
+    return { basic, included, signedBy: new WeakMap() };
+  });
+}
+
+function readOcsp(der: Uint8Array): pkijs.BasicOCSPResponse | string {
   try {
     const resp = pkijs.OCSPResponse.fromBER(der);
     const status = resp.responseStatus.valueBlock.valueDec;
@@ -95,32 +147,54 @@ export function parseOcsp(der: Uint8Array): pkijs.BasicOCSPResponse | string {
   }
 }
 
+function crlOf(der: Uint8Array): ParsedCrl {
+  return memo(crlMemo, der, () => {
+    let crl: pkijs.CertificateRevocationList | undefined;
+    try {
+      crl = pkijs.CertificateRevocationList.fromBER(der);
+    } catch {
+      crl = undefined;
+    }
+    const revoked = new Map((crl?.revokedCertificates ?? []).map((r) => [serialHex(r.userCertificate), r.revocationDate.value] as const));
+    return { crl, revoked, signedBy: new WeakMap() };
+  });
+}
+
+/** The hashes of an issuer's name and key that a CertID carries, once per issuer and hash. */
+const issuerHashes = new WeakMap<Cert, Map<string, { name: Buffer; key: Buffer }>>();
+function hashesOf(issuer: Cert, hash: 'sha1' | 'sha256'): { name: Buffer; key: Buffer } {
+  let byHash = issuerHashes.get(issuer);
+  if (!byHash) issuerHashes.set(issuer, (byHash = new Map()));
+  let h = byHash.get(hash);
+  if (!h) {
+    const digest = (b: Uint8Array) => createHash(hash).update(b).digest();
+    byHash.set(hash, (h = { name: digest(toDer(issuer.pkijs.subject.toSchema())), key: digest(issuerKeyBits(issuer)) }));
+  }
+  return h;
+}
+
 function sameCertId(a: pkijs.CertID, cert: Cert, issuer: Cert): boolean {
   const hash = a.hashAlgorithm.algorithmId === OID.sha1 ? 'sha1' : a.hashAlgorithm.algorithmId === OID.sha256 ? 'sha256' : undefined;
-  if (!hash) return false;
-  const h = (b: Uint8Array) => createHash(hash).update(b).digest();
-  return (
-    a.serialNumber.isEqual(cert.pkijs.serialNumber) &&
-    Buffer.from(a.issuerNameHash.valueBlock.valueHexView).equals(h(toDer(issuer.pkijs.subject.toSchema()))) &&
-    Buffer.from(a.issuerKeyHash.valueBlock.valueHexView).equals(h(issuerKeyBits(issuer)))
-  );
+  if (!hash || !a.serialNumber.isEqual(cert.pkijs.serialNumber)) return false;
+  const h = hashesOf(issuer, hash);
+  return Buffer.from(a.issuerNameHash.valueBlock.valueHexView).equals(h.name) && Buffer.from(a.issuerKeyHash.valueBlock.valueHexView).equals(h.key);
 }
 
 /** The status of `cert` in one OCSP response, when the response is about it and signed by its issuer or a delegate. */
 export function statusFromOcsp(der: Uint8Array, cert: Cert, issuer: Cert): StatusFinding | undefined {
-  const basic = parseOcsp(der);
+  const parsed = ocspOf(der);
+  const basic = parsed.basic;
   if (typeof basic === 'string') return undefined;
   const single = basic.tbsResponseData.responses.find((r) => sameCertId(r.certID, cert, issuer));
   if (!single) return undefined;
   // The signer: the issuer itself, or a certificate in the response that the issuer gave id-kp-OCSPSigning.
-  const included = (basic.certs ?? []).map((c) => certFromDer(toDer(c.toSchema())));
-  const delegated = included.filter((c) => {
+  const delegated = parsed.included.filter((c) => {
     const eku = c.pkijs.extensions?.find((e) => e.extnID === OID.extKeyUsage)?.parsedValue as pkijs.ExtKeyUsage | undefined;
     return !!eku?.keyPurposes.includes(KP_OCSP_SIGNING) && c.x509.checkIssued(issuer.x509) && safeVerify(c, issuer);
   });
   const tbs = basic.tbsResponseData.tbsView;
   const sig = basic.signature.valueBlock.valueHexView;
-  const signer = [issuer, ...delegated].find((s) => x509SignatureOk(basic.signatureAlgorithm, tbs, sig, s.x509.publicKey));
+  const signer = [issuer, ...delegated].find((s) => signedOnce(parsed.signedBy, s, () => x509SignatureOk(basic.signatureAlgorithm, tbs, sig, s.x509.publicKey)));
   if (!signer) return undefined;
   const st = single.certStatus as asn1js.BaseBlock;
   const tag = st.idBlock.tagNumber;
@@ -150,20 +224,15 @@ function safeVerify(child: Cert, issuer: Cert): boolean {
 
 /** The status of `cert` from one CRL, when the list is its issuer's and signed by it. */
 export function statusFromCrl(der: Uint8Array, cert: Cert, issuer: Cert): StatusFinding | undefined {
-  let crl: pkijs.CertificateRevocationList;
-  try {
-    crl = pkijs.CertificateRevocationList.fromBER(der);
-  } catch {
-    return undefined;
-  }
-  if (!crl.issuer.isEqual(cert.pkijs.issuer)) return undefined;
-  if (!x509SignatureOk(crl.signature, crl.tbsView, crl.signatureValue.valueBlock.valueHexView, issuer.x509.publicKey)) return undefined;
+  const parsed = crlOf(der);
+  const crl = parsed.crl;
+  if (!crl || !crl.issuer.isEqual(cert.pkijs.issuer)) return undefined;
+  if (!signedOnce(parsed.signedBy, issuer, () => x509SignatureOk(crl.signature, crl.tbsView, crl.signatureValue.valueBlock.valueHexView, issuer.x509.publicKey))) return undefined;
   const thisUpdate = crl.thisUpdate.value;
   const nextUpdate = crl.nextUpdate?.value;
   const base = { source: 'crl' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), evidenceCerts: [] };
-  const entry = crl.revokedCertificates?.find((r) => r.userCertificate.isEqual(cert.pkijs.serialNumber));
-  if (entry) {
-    const revokedAt = entry.revocationDate.value;
+  const revokedAt = parsed.revoked.get(serialHex(cert.pkijs.serialNumber));
+  if (revokedAt) {
     return { ...base, status: 'revoked', revokedAt, message: `CRL of "${cn(issuer)}" (${isoTime(thisUpdate)}): "${cn(cert)}" was revoked on ${isoTime(revokedAt)}` };
   }
   return { ...base, status: 'good', message: `CRL of "${cn(issuer)}" (${isoTime(thisUpdate)}): "${cn(cert)}" is not revoked` };
@@ -190,6 +259,5 @@ export function revocationStatus(cert: Cert, issuer: Cert, data: RevocationData)
 
 /** Certificates inside OCSP responses (delegated responders), so they can join the DSS. */
 export function ocspCertificates(der: Uint8Array): Cert[] {
-  const basic = parseOcsp(der);
-  return typeof basic === 'string' ? [] : (basic.certs ?? []).map((c) => certFromDer(toDer(c.toSchema())));
+  return [...ocspOf(der).included];
 }

@@ -216,12 +216,33 @@ function decodeInner(bytes: Uint8Array, what: string): unknown {
 /** Looks up the public key (or certificate) for a kid; undefined when the kid is unknown. */
 export type KeyForKid = (kid: Buffer) => KeyObject | X509Certificate | undefined;
 
+/**
+ * Certificates of PEM texts and their key ids, read once: a verification service is handed the same organisation
+ * certificates for every upload, and a parse and a key export each cost more than the QR signature check.
+ */
+const keyedPems = new Map<string, readonly (readonly [string, X509Certificate])[]>();
+const kids = new WeakMap<X509Certificate, string>();
+const kidHex = (x: X509Certificate): string => {
+  let k = kids.get(x);
+  if (k === undefined) kids.set(x, (k = qrKid(x).toString('hex')));
+  return k;
+};
+
 /** A KeyForKid over certificates (PEM text or X509Certificate). */
 export function keysFromCertificates(certs: readonly (string | X509Certificate)[]): KeyForKid {
   const map = new Map<string, X509Certificate>();
   for (const c of certs) {
-    const list = typeof c === 'string' ? pemCertificates(c).map((der) => new X509Certificate(der)) : [c];
-    for (const x of list) map.set(qrKid(x).toString('hex'), x);
+    if (typeof c !== 'string') {
+      map.set(kidHex(c), c);
+      continue;
+    }
+    let keyed = keyedPems.get(c);
+    if (!keyed) {
+      keyed = pemCertificates(c).map((der) => new X509Certificate(der)).map((x) => [kidHex(x), x] as const);
+      if (keyedPems.size >= 256) keyedPems.delete(keyedPems.keys().next().value!);
+      keyedPems.set(c, keyed);
+    }
+    for (const [kid, x] of keyed) map.set(kid, x);
   }
   return (kid) => map.get(kid.toString('hex'));
 }
