@@ -9,7 +9,7 @@
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, type PDFObject } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRawStream, PDFString, type PDFObject } from 'pdf-lib';
 import type { SignatureLevel } from '../core/profile.js';
 import { readDss } from '../pdf/dss.js';
 import { derElementLength, OID, type HashName } from '../pki/asn1.js';
@@ -207,7 +207,7 @@ async function disallowedChanges(pdf: Buffer, signedEnd: number, full: PDFDocume
   const out: string[] = [];
   for (const [ref, old] of before.context.enumerateIndirectObjects()) {
     const now = full.context.lookup(ref);
-    if (now === old || (now && now.toString() === old.toString())) continue;
+    if (now === old || (now && sameObject(old, now))) continue;
     if (old instanceof PDFDict && now instanceof PDFDict) {
       const keys = new Set([...old.keys(), ...now.keys()].map((k) => k.decodeText()));
       const bad = [...keys].filter((k) => !ALLOWED_LATER_KEYS.has(k) && String(old.get(PDFName.of(k))) !== String(now.get(PDFName.of(k))));
@@ -217,6 +217,15 @@ async function disallowedChanges(pdf: Buffer, signedEnd: number, full: PDFDocume
     }
   }
   return out;
+}
+
+/**
+ * Whether two parsed objects are written the same. A stream's data is compared as bytes: its text form (what
+ * toString gives) copies a font or a content stream into a string first, which was most of this check's time.
+ */
+function sameObject(a: PDFObject, b: PDFObject): boolean {
+  if (a instanceof PDFRawStream && b instanceof PDFRawStream) return Buffer.from(a.contents).equals(b.contents) && a.dict.toString() === b.dict.toString();
+  return !(a instanceof PDFRawStream) && !(b instanceof PDFRawStream) && a.toString() === b.toString();
 }
 
 async function judgeDocTimestamp(st: FoundSignature, ctx: Ctx, coveredByLater: boolean): Promise<Judged> {
