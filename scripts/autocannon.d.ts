@@ -9,6 +9,8 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       timeout?: number;
+      /** Requests a second over all connections (an open loop at a fixed offered rate). */
+      overallRate?: number;
     }
     interface Histogram {
       average: number;
