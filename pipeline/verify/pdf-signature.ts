@@ -9,7 +9,7 @@
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRawStream, PDFString, type PDFObject } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFParser, PDFRawStream, PDFRef, PDFString, type PDFObject } from 'pdf-lib';
 import type { SignatureLevel } from '../core/profile.js';
 import { readDss } from '../pdf/dss.js';
 import { derElementLength, OID, type HashName } from '../pki/asn1.js';
@@ -102,7 +102,7 @@ interface Judged {
 export async function verifyPdfSignatures(pdfBytes: Uint8Array, opts: VerifyPdfOptions): Promise<{ checks: Check[]; signatures: SignatureReport[] }> {
   const anchors = parseAnchors(opts.trustAnchors);
   const pdf = Buffer.from(pdfBytes.buffer, pdfBytes.byteOffset, pdfBytes.byteLength);
-  const { found, doc } = await signaturesOf(pdfBytes, pdf);
+  const { found, doc, history } = await signaturesOf(pdfBytes, pdf);
   if (found.length === 0) return { checks: [fail('signature.present', 'the PDF has no signature (no signature dictionary with a /ByteRange)')], signatures: [] };
   const sorted = [...found].sort((a, b) => end(a) - end(b));
   const sigs = sorted.filter((s) => !s.docTimestamp);
@@ -115,7 +115,7 @@ export async function verifyPdfSignatures(pdfBytes: Uint8Array, opts: VerifyPdfO
       : pass('signature.present', `${sigs.length} signature(s) (${sigs.map((s) => s.field ?? '?').join(', ')})${stamps.length ? ` and ${stamps.length} document timestamp(s)` : ''}; each is checked`),
   );
   const dss = doc ? readDss(doc) : { certs: [], ocsps: [], crls: [] };
-  const ctx: Ctx = { bytes: pdfBytes, pdf, doc, anchors, opts, data: { ocsps: [...dss.ocsps], crls: [...dss.crls] }, inFile: { ocsps: dss.ocsps, crls: dss.crls }, hasDss: dss.certs.length + dss.ocsps.length + dss.crls.length > 0, furthest: end(sorted[sorted.length - 1]!), stamps: [], cache: opts.online ? new ValidationCache({ trustAnchors: opts.trustAnchors, ...(opts.fetch ? { fetch: opts.fetch } : {}) }) : undefined };
+  const ctx: Ctx = { bytes: pdfBytes, pdf, doc, ...(history ? { history } : {}), anchors, opts, data: { ocsps: [...dss.ocsps], crls: [...dss.crls] }, inFile: { ocsps: dss.ocsps, crls: dss.crls }, hasDss: dss.certs.length + dss.ocsps.length + dss.crls.length > 0, furthest: end(sorted[sorted.length - 1]!), stamps: [], cache: opts.online ? new ValidationCache({ trustAnchors: opts.trustAnchors, ...(opts.fetch ? { fetch: opts.fetch } : {}) }) : undefined };
   const reports: SignatureReport[] = [];
   // Document timestamps first (they are POE for the signatures they cover), the latest judged against the validation time.
   const stampResults: Judged[] = [];
@@ -137,6 +137,8 @@ interface Ctx {
   readonly bytes: Uint8Array;
   readonly pdf: Buffer;
   readonly doc?: PDFDocument;
+  /** Every definition of every object in the file, in file order (RevisionParser). */
+  readonly history?: Definitions;
   readonly anchors: readonly Cert[];
   readonly opts: VerifyPdfOptions;
   /** Revocation data to judge with: the DSS's, plus what --online fetched. */
@@ -182,7 +184,7 @@ async function coverage(sig: FoundSignature, ctx: Ctx, id: string, label: string
   } else {
     // Not the last revision: what later revisions changed must be what PAdES allows after a signature — further
     // signatures, document timestamps and DSS updates (ETSI EN 319 142-1 §5.4) — never the page's content.
-    const changed = await disallowedChanges(pdf, signedEnd, ctx.doc);
+    const changed = disallowedChanges(signedEnd, ctx.doc, ctx.history);
     changesOk = changed.length === 0;
     checks.push(
       changesOk
@@ -195,19 +197,17 @@ async function coverage(sig: FoundSignature, ctx: Ctx, id: string, label: string
 
 const ALLOWED_LATER_KEYS = new Set(['DSS', 'AcroForm', 'Extensions', 'Annots', 'Fields', 'SigFlags']);
 
-/** Objects of the revision ending at `end` that later revisions changed beyond the keys PAdES updates touch. */
-async function disallowedChanges(pdf: Buffer, signedEnd: number, full: PDFDocument | undefined): Promise<string[]> {
-  if (!full) return ['the file (it cannot be parsed)'];
-  let before: PDFDocument;
-  try {
-    before = await PDFDocument.load(pdf.subarray(0, signedEnd), { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
-  } catch {
-    return ['the file (the signed revision cannot be parsed)'];
-  }
+/** Objects of the revision ending at `signedEnd` that later revisions changed beyond the keys PAdES updates touch. */
+function disallowedChanges(signedEnd: number, full: PDFDocument | undefined, history: Definitions | undefined): string[] {
+  if (!full || !history) return ['the file (it cannot be parsed)'];
   const out: string[] = [];
-  for (const [ref, old] of before.context.enumerateIndirectObjects()) {
+  for (const [ref, defs] of history) {
+    // Defined once: either in the signed revision and never replaced, or new after it; neither changes it.
+    if (defs.length < 2) continue;
+    let old: PDFObject | undefined;
+    for (const d of defs) if (d.end <= signedEnd) old = d.object;
     const now = full.context.lookup(ref);
-    if (now === old || (now && sameObject(old, now))) continue;
+    if (!old || now === old || (now && sameObject(old, now))) continue;
     if (old instanceof PDFDict && now instanceof PDFDict) {
       const keys = new Set([...old.keys(), ...now.keys()].map((k) => k.decodeText()));
       const bad = [...keys].filter((k) => !ALLOWED_LATER_KEYS.has(k) && String(old.get(PDFName.of(k))) !== String(now.get(PDFName.of(k))));
@@ -217,6 +217,39 @@ async function disallowedChanges(pdf: Buffer, signedEnd: number, full: PDFDocume
     }
   }
   return out;
+}
+
+/** Each object's definitions in file order, with the offset where each ended. */
+type Definitions = Map<PDFRef, { readonly end: number; readonly object: PDFObject }[]>;
+
+/**
+ * pdf-lib's parser, keeping every definition of an object instead of only the last. pdf-lib reads a file front to
+ * back, a later definition of an object replacing the earlier one, so the revision that ends at byte S — what a
+ * signature covering bytes 0..S signed — is, object by object, the last definition that ended by S: what a parse of
+ * the first S bytes alone gives, without that second parse for every signature (it was ~5 ms of a verification, two
+ * of them for a style-two certificate). The document is built from the context as PDFDocument.load builds it
+ * (pdf-lib 1.17's constructor, which load() calls after this same parse; its TypeScript declaration is private).
+ */
+class RevisionParser extends PDFParser {
+  readonly definitions: Definitions = new Map();
+
+  constructor(bytes: Uint8Array) {
+    super(bytes, Infinity, false, false);
+    const context = this.context;
+    const assign = context.assign.bind(context);
+    context.assign = (ref, object) => {
+      let defs = this.definitions.get(ref);
+      if (!defs) this.definitions.set(ref, (defs = []));
+      defs.push({ end: this.bytes.offset(), object });
+      assign(ref, object);
+    };
+  }
+
+  async load(): Promise<{ doc: PDFDocument; history: Definitions }> {
+    const context = await this.parseDocument();
+    const doc = Reflect.construct(PDFDocument, [context, true, false]) as PDFDocument;
+    return { doc, history: this.definitions };
+  }
 }
 
 /**
@@ -462,10 +495,11 @@ function trimZeros(b: Buffer): Buffer {
 }
 
 /** Signature dictionaries from the AcroForm (pdf-lib), or from a raw scan of /ByteRange when the PDF does not parse. */
-async function findSignatures(pdf: Buffer): Promise<{ found: FoundSignature[]; doc?: PDFDocument }> {
+async function findSignatures(pdf: Buffer): Promise<{ found: FoundSignature[]; doc?: PDFDocument; history?: Definitions }> {
   let doc: PDFDocument | undefined;
+  let history: Definitions | undefined;
   try {
-    doc = await PDFDocument.load(pdf, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+    ({ doc, history } = await new RevisionParser(pdf).load());
     const out: FoundSignature[] = [];
     const fields = doc.catalog.lookupMaybe(PDFName.of('AcroForm'), PDFDict)?.lookupMaybe(PDFName.of('Fields'), PDFArray);
     const visit = (obj: PDFObject | undefined, name: string | undefined, depth: number) => {
@@ -493,7 +527,7 @@ async function findSignatures(pdf: Buffer): Promise<{ found: FoundSignature[]; d
       for (let i = 0; kids && i < kids.size(); i++) visit(kids.lookup(i), full, depth + 1);
     };
     for (let i = 0; fields && i < fields.size(); i++) visit(fields.lookup(i), undefined, 0);
-    if (out.length > 0) return { found: out, doc };
+    if (out.length > 0) return { found: out, doc, history };
   } catch {
     // fall through to the raw scan
   }
@@ -502,7 +536,7 @@ async function findSignatures(pdf: Buffer): Promise<{ found: FoundSignature[]; d
   for (const m of text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)) {
     out.push({ byteRange: [m[1], m[2], m[3], m[4]].map(Number) });
   }
-  return { found: out, ...(doc ? { doc } : {}) };
+  return { found: out, ...(doc && history ? { doc, history } : {}) };
 }
 
 /** PDF date (ISO 32000-1 §7.9.4): D:YYYYMMDDHHmmSSOHH'mm' with everything after the year optional. */

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { SignPdf } from '@signpdf/signpdf';
 import { PDFArray, PDFDocument, PDFName, PDFRef } from 'pdf-lib';
-import { addSignaturePlaceholder, CadesDetachedSigner, placeholderLength, requestTimestamp, signPdf } from '../../pipeline/sign/index.js';
+import { PdfBase, PdfUpdate } from '../../pipeline/pdf/update.js';
+import { addSignaturePlaceholder, CadesDetachedSigner, placeholderLength, requestTimestamp, signPdf, signUpdate } from '../../pipeline/sign/index.js';
 import { allPassed, verifyPdfSignature, type Check } from '../../pipeline/verify/index.js';
 import { parsePdfDate } from '../../pipeline/verify/pdf-signature.js';
 import { pem, testSigner, type TestIdentity } from '../sign/_identity.js';
@@ -103,6 +104,24 @@ test('an incremental update appended after signing is caught: the signature no l
   const report = pdfsig(file);
   t.regex(report, /Not total document signed/);
   t.regex(report, /Signature is Valid/);
+});
+
+test('a page change between two signatures fails the first one; a second signature alone changes nothing it signed', async (t) => {
+  const first = await signed();
+  const second = (base: Buffer) => PdfBase.parse(base).then((b) => signUpdate(new PdfUpdate(b), testSigner('org'), { signingTime: SIGNING_TIME, reason: '职业技能等级证书', widget: { pageIndex: 0, rect: SEAL_RECT } }));
+  // Control: one signature over another, as style two signs (branch, then organisation).
+  const clean = await verifyPdfSignature(await second(first), { trustAnchors: anchors() });
+  t.deepEqual(clean.filter((c) => c.id === 'signature.changesAfter').map((c) => c.ok), [true]);
+  // A red box added to page 1 after the first signature, then signed over: the second signature covers the change,
+  // the first must say that its revision's page was changed afterwards.
+  const tampered = await second(await appendIncrementalUpdate(first));
+  t.true(qpdfCheck(writeTemp('between.pdf', tampered)).ok);
+  const checks = await verifyPdfSignature(tampered, { trustAnchors: anchors() });
+  const after = checks.filter((c) => c.id === 'signature.changesAfter');
+  t.is(after.length, 1);
+  t.false(after[0]!.ok);
+  t.regex(after[0]!.message, /a later revision changes object \d+ \(Contents\)/);
+  t.deepEqual(failed(checks), ['signature.changesAfter']);
 });
 
 test('a PDF re-saved by pdf-lib after signing is caught', async (t) => {
