@@ -70,10 +70,14 @@ export function oidOfHash(hash: HashName): string {
   return OID[hash];
 }
 
-/** Parses exactly one DER/BER element; trailing bytes (e.g. the zero padding of /Contents) are not part of it. */
+/**
+ * Parses exactly one DER/BER element; trailing bytes (e.g. the zero padding of /Contents) are not part of it.
+ * OCTET and BIT STRINGs stay bytes: asn1js otherwise tries to parse each of them as nested ASN.1 (signatures,
+ * keys, digests), a third of parsing a CMS; where a string holds ASN.1 (eContent, a PKCS#12 bag) it is parsed as such.
+ */
 export function parseAsn1(bytes: Uint8Array, what: string): asn1js.AsnType {
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const parsed = asn1js.fromBER(view);
+  const parsed = asn1js.fromBER(view, { parseEmbedded: false });
   if (parsed.offset === -1) throw new Error(`${what} is not valid ASN.1: ${parsed.result.error}`);
   return parsed.result;
 }

@@ -8,11 +8,10 @@
  * anchors, a configuration error).
  */
 import { createHash, type X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFParser, PDFRawStream, PDFRef, PDFString, type PDFObject } from 'pdf-lib';
 import type { SignatureLevel } from '../core/profile.js';
 import { readDss } from '../pdf/dss.js';
-import { derElementLength, OID, type HashName } from '../pki/asn1.js';
+import { derElementLength, OID, parseAsn1, type HashName } from '../pki/asn1.js';
 import { crlUrls, isSelfSigned, ocspUrls, revocationStatus } from '../pki/revocation.js';
 import { ValidationCache } from '../sign/revocation.js';
 import { buildPath, cn, invalidAt, keyUsageAllowsSigning, parseAnchors, type Cert } from '../pki/chain.js';
@@ -478,11 +477,7 @@ async function judgeSignature(sig: FoundSignature, ctx: Ctx, label: string): Pro
   return result('TOTAL-PASSED', undefined, `${level} signature by "${cn(signer)}"${poe ? `, existing at ${isoTime(bst)}` : ''}`, extra);
 }
 
-const asn1FromDer = (der: Buffer) => {
-  const parsed = asn1js.fromBER(new Uint8Array(der.buffer, der.byteOffset, der.byteLength));
-  if (parsed.offset === -1) throw new Error(parsed.result.error);
-  return parsed.result;
-};
+const asn1FromDer = (der: Buffer) => parseAsn1(der, 'the document timestamp token');
 
 const hashLabel = (h: string) => h.replace(/^sha/, 'SHA-');
 
