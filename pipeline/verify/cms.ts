@@ -49,15 +49,16 @@ function algorithm(node: asn1js.AsnType | undefined, what: string): { oid: strin
 }
 
 /**
- * Parses a ContentInfo holding SignedData; throws an Error whose message says what is wrong.
+ * Parses a ContentInfo holding SignedData (DER, or the node of one already parsed); throws an Error whose message says what is wrong.
  * A walk of the asn1js tree over the few fields a verifier needs, not pkijs's SignedData: pkijs checks the whole
  * structure against its schemas and builds an object for every part, which was 4.3 ms of CPU for a certificate's
  * CMS against 0.8 ms for asn1js's parse alone (scripts/measure-verify.ts with --cpu-prof: parsing the CMS and its
  * timestamp tokens was a fifth of verifying a PDF). The certificates inside are still read by pkijs (certFromDer).
  */
-export function parseCms(der: Uint8Array, extraCerts: readonly Cert[] = []): ParsedCms {
-  // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }
-  const [contentType, content] = children(parseAsn1(der, 'the CMS'), 'ContentInfo');
+export function parseCms(der: Uint8Array | asn1js.AsnType, extraCerts: readonly Cert[] = []): ParsedCms {
+  // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }; a timestamp token comes parsed already,
+  // as an attribute value of the signature's CMS.
+  const [contentType, content] = children(der instanceof Uint8Array ? parseAsn1(der, 'the CMS') : der, 'ContentInfo');
   const type = oidOf(contentType, 'ContentInfo contentType');
   if (type !== OID.signedData) throw new Error(`content type is ${type}, expected SignedData (${OID.signedData})`);
   // SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo, certificates [0] IMPLICIT OPTIONAL,
