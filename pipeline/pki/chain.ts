@@ -104,12 +104,24 @@ export function buildPath(leaf: Cert, pool: readonly Cert[], anchors: readonly C
   return { ok: false, path, message: `not trusted: the chain is longer than ${MAX_PATH} certificates` };
 }
 
+/**
+ * Signature checks of a certificate by a candidate issuer, made once per pair: certFromDer hands out one Cert per DER,
+ * and a B-LTA file builds the same paths again and again (its signers', its TSAs', its OCSP responders').
+ */
+const verifiedBy = new WeakMap<Cert, WeakMap<Cert, boolean>>();
 function safeVerify(child: Cert, issuer: Cert): boolean {
-  try {
-    return child.x509.verify(issuer.x509.publicKey);
-  } catch {
-    return false;
+  let seen = verifiedBy.get(child);
+  if (!seen) verifiedBy.set(child, (seen = new WeakMap()));
+  let ok = seen.get(issuer);
+  if (ok === undefined) {
+    try {
+      ok = child.x509.verify(issuer.x509.publicKey);
+    } catch {
+      ok = false;
+    }
+    seen.set(issuer, ok);
   }
+  return ok;
 }
 
 function describe(path: readonly Cert[]): string {
