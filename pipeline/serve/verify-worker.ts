@@ -19,6 +19,15 @@ export type FromWorker =
   | { readonly kind: 'verdict'; readonly id: number; readonly verdict: FileVerdict }
   | { readonly kind: 'status'; readonly id: number; readonly number: string; readonly sha256?: string };
 
+// pdf-lib reports every object of a damaged file it skips on console.warn ("Trying to parse invalid object: …",
+// "Invalid object ref: …"), two lines an object: an upload's flaws are its verdict's business, not the service's
+// stderr (a fuzzed upload wrote dozens). Other warnings pass.
+const warn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && /^(Trying to parse invalid object|Invalid object ref)/.test(args[0])) return;
+  warn(...args);
+};
+
 const port = parentPort;
 if (!port) throw new Error('verify-worker.js runs as a worker thread of skillcert serve');
 const setup = workerData as WorkerSetup;
