@@ -19,7 +19,8 @@
  *   pipeline/status/; absent in certificates made before status lists: their status is then not checked offline).
  */
 import { createHash, createPublicKey, constants, sign as cryptoSign, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
-import { decode as cborDecode, encode as cborEncode, Tag } from 'cbor2';
+import { decode as cborDecode, Tag } from 'cbor2';
+import { CborTag, encodeCbor, type CborValue } from './cbor.js';
 import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
@@ -78,8 +79,8 @@ export interface QrSigner {
 
 
 const ALG = { ES256: -7, PS256: -37 } as const;
-/** CBOR in preferred (shortest) serialisation; cbor2 encodes a Buffer as an object, so byte strings go in as Uint8Array. */
-const cbor = (v: unknown) => Buffer.from(cborEncode(v));
+/** CBOR in preferred (shortest) serialisation (cbor.ts); byte strings go in as Uint8Array. */
+const cbor = (v: CborValue) => encodeCbor(v);
 const bstr = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 /** Maps stay Maps (integer keys); anything after the first item is an error, not ignored. */
 const decodeCbor = (b: Uint8Array): unknown => cborDecode(b, { preferMap: true });
@@ -94,7 +95,7 @@ export function qrKid(cert: X509Certificate | KeyObject): Buffer {
 const protectedHeaders = new WeakMap<X509Certificate, Buffer>();
 function protectedHeader(cert: X509Certificate, alg: 'ES256' | 'PS256'): Buffer {
   let header = protectedHeaders.get(cert);
-  if (!header) protectedHeaders.set(cert, (header = cbor(new Map<number, unknown>([[1, ALG[alg]], [4, bstr(qrKid(cert))]]))));
+  if (!header) protectedHeaders.set(cert, (header = cbor(new Map<number, CborValue>([[1, ALG[alg]], [4, bstr(qrKid(cert))]]))));
   return header;
 }
 
@@ -117,7 +118,7 @@ export function buildQrText(input: QrInput, signer: QrSigner, opts: { verifyUrl?
   const keyType = signer.key.asymmetricKeyType;
   if (keyType !== 'ec' && keyType !== 'rsa') throw new RangeError(`Expected an EC or RSA key for the QR signature but received ${String(keyType)}`);
   const alg = keyType === 'ec' ? 'ES256' : 'PS256';
-  const claims = new Map<number, unknown>([
+  const claims = new Map<number, CborValue>([
     [1, input.name],
     [2, maskId(input.idNo)], // 第十九条: the whole ID number never leaves the registry
     [3, input.occupation],
@@ -137,7 +138,7 @@ export function buildQrText(input: QrInput, signer: QrSigner, opts: { verifyUrl?
     alg === 'ES256'
       ? cryptoSign('sha256', tbs, { key: signer.key, dsaEncoding: 'ieee-p1363' })
       : cryptoSign('sha256', tbs, { key: signer.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
-  const cose = cbor(new Tag(18, [bstr(protectedBytes), new Map(), bstr(payload), bstr(signature)]));
+  const cose = cbor(new CborTag(18, [bstr(protectedBytes), new Map(), bstr(payload), bstr(signature)]));
   return `${qrAddress(opts.verifyUrl ?? 'http://jndj.osta.org.cn/', input.number)}#${QR_PREFIX}${encodeBase45(cose)}`;
 }
 
