@@ -489,6 +489,19 @@ function trimZeros(b: Buffer): Buffer {
   return b.subarray(0, n);
 }
 
+/**
+ * The bytes of a /Contents string. A hex string of only hex digits (what signers write) is decoded by Buffer: pdf-lib's
+ * asBytes calls parseInt for each of its ~8,000 bytes, 3 % of verifying a style-two certificate; anything else
+ * (whitespace, odd length, a literal string) goes through pdf-lib as before.
+ */
+function stringBytes(s: PDFString | PDFHexString): Buffer {
+  if (s instanceof PDFHexString) {
+    const hex = s.asString();
+    if (hex.length % 2 === 0 && /^[0-9A-Fa-f]*$/.test(hex)) return Buffer.from(hex, 'hex');
+  }
+  return Buffer.from(s.asBytes());
+}
+
 /** Signature dictionaries from the AcroForm (pdf-lib), or from a raw scan of /ByteRange when the PDF does not parse. */
 async function findSignatures(pdf: Buffer): Promise<{ found: FoundSignature[]; doc?: PDFDocument; history?: Definitions }> {
   let doc: PDFDocument | undefined;
@@ -512,7 +525,7 @@ async function findSignatures(pdf: Buffer): Promise<{ found: FoundSignature[]; d
         out.push({
           ...(type === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161' ? { docTimestamp: true } : {}),
           byteRange: br.asArray().map((n) => (n instanceof PDFNumber ? n.asNumber() : NaN)),
-          ...(contents ? { contents: Buffer.from(contents.asBytes()) } : {}),
+          ...(contents ? { contents: stringBytes(contents) } : {}),
           ...(subFilter ? { subFilter } : {}),
           ...(m ? { m } : {}),
           ...(full ? { field: full } : {}),
