@@ -6,19 +6,9 @@
 import test from 'ava';
 import { encode, Tag } from 'cbor2';
 import { CborTag, encodeCbor, type CborValue } from '../../pipeline/stamp/cbor.js';
-import { buildQrText, keysFromCertificates, verifyQrText, type QrInput } from '../../pipeline/stamp/qr.js';
+import { buildQrText, keysFromCertificates, verifyQrText } from '../../pipeline/stamp/qr.js';
 import { testSigner } from '../sign/_identity.js';
-
-const LONG: QrInput = {
-  number: 'Y000111020001225000001',
-  name: '阿卜杜拉·买买提',
-  idNo: '11010519491231002X',
-  occupation: '计算机程序设计员',
-  job: '网络与信息安全管理员',
-  level: 3,
-  issueDate: '2022-05-01',
-  orgCode: '0001',
-};
+import { LONG } from './_payload.js';
 
 /** The same value in cbor2's terms (its Tag for ours). */
 const asCbor2 = (v: CborValue): unknown =>

@@ -6,23 +6,13 @@ import { join } from 'node:path';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import { decodeBase45, encodeBase45 } from '../../pipeline/stamp/base45.js';
-import { buildQrText, drawQr, keysFromCertificates, mergeModules, parseQrText, qrAddress, verifyQrText, type QrInput } from '../../pipeline/stamp/qr.js';
+import { buildQrText, drawQr, keysFromCertificates, mergeModules, parseQrText, qrAddress, verifyQrText } from '../../pipeline/stamp/qr.js';
 import { decodeQrFromPng } from '../../pipeline/verify/qr.js';
 import { testSigner } from '../sign/_identity.js';
+import { LONG } from './_payload.js';
 
 const MM = 72 / 25.4;
 
-/** A long but realistic payload: a name with a middle dot, a long occupation and a long job. */
-export const LONG: QrInput = {
-  number: 'Y000111020001225000001',
-  name: '阿卜杜拉·买买提',
-  idNo: '11010519491231002X',
-  occupation: '计算机程序设计员',
-  job: '网络与信息安全管理员',
-  level: 3,
-  issueDate: '2022-05-01',
-  orgCode: '0001',
-};
 
 async function renderAt150dpi(text: string, at: { x: number; y: number }, sizeMm = 24) {
   const doc = await PDFDocument.create();
