@@ -36,7 +36,7 @@ const suspend = lazy(after, 'suspend');
 const preview = lazy(() => import('../certificate/preview.js'), 'preview');
 const extend = lazy(() => import('../after/extend.js'), 'extend');
 const runBatch = lazy(() => import('../batch/run.js'), 'runBatch');
-const validateOnly = lazy(() => import('../batch/run.js'), 'validateOnly');
+const validateOnly = lazy(() => import('../batch/validate-only.js'), 'validateOnly');
 const summarise = lazy(() => import('../validate/index.js'), 'summarise');
 const verifyBundle = lazy(() => import('../verify/bundle.js'), 'verifyBundle');
 const verifyFiles = lazy(() => import('../verify/certificate.js'), 'verifyFiles');
