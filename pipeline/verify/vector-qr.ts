@@ -6,7 +6,7 @@
  * size) and the module matrix is decoded by ZXing's QR decoder. A box that holds anything but
  * rectangle fills (an image, text, a curve, a shading) is "not vector": the caller renders the page instead.
  */
-import { BinaryBitmap, DecodeHintType, GlobalHistogramBinarizer, QRCodeReader, RGBLuminanceSource } from '@zxing/library';
+import { createRequire } from 'node:module';
 import { intersects, markHits, type Box, type Mark, type PageDrawing, type Rect } from './page.js';
 
 export type VectorQr =
@@ -87,8 +87,20 @@ export function qrFromDrawing(drawing: PageDrawing, area: Box): VectorQr {
   return { ok: true, text, modules: size, rectangles: dark.length };
 }
 
+/**
+ * ZXing's QR decoder and the few classes that feed it, required one by one: the package's index loads every format
+ * and the browser readers (~370 ms of CPU at each start of `skillcert verify` and of each service thread, against
+ * ~90 ms for these). The package has no exports map; its CommonJS build is the one pinned in package-lock.json.
+ */
+const zxing = createRequire(import.meta.url);
+const { default: QRCodeReader } = zxing('@zxing/library/cjs/core/qrcode/QRCodeReader.js') as typeof import('@zxing/library/cjs/core/qrcode/QRCodeReader.js');
+const { default: BinaryBitmap } = zxing('@zxing/library/cjs/core/BinaryBitmap.js') as typeof import('@zxing/library/cjs/core/BinaryBitmap.js');
+const { default: GlobalHistogramBinarizer } = zxing('@zxing/library/cjs/core/common/GlobalHistogramBinarizer.js') as typeof import('@zxing/library/cjs/core/common/GlobalHistogramBinarizer.js');
+const { default: RGBLuminanceSource } = zxing('@zxing/library/cjs/core/RGBLuminanceSource.js') as typeof import('@zxing/library/cjs/core/RGBLuminanceSource.js');
+const { default: DecodeHintType } = zxing('@zxing/library/cjs/core/DecodeHintType.js') as typeof import('@zxing/library/cjs/core/DecodeHintType.js');
+
 const reader = new QRCodeReader();
-const PURE = new Map<DecodeHintType, unknown>([
+const PURE = new Map<(typeof DecodeHintType)[keyof typeof DecodeHintType], unknown>([
   [DecodeHintType.PURE_BARCODE, true],
   [DecodeHintType.CHARACTER_SET, 'UTF-8'],
 ]);
