@@ -89,8 +89,8 @@ export function qrFromDrawing(drawing: PageDrawing, area: Box): VectorQr {
 
 /**
  * ZXing's QR decoder and the few classes that feed it, required one by one: the package's index loads every format
- * and the browser readers (~370 ms of CPU at each start of `skillcert verify` and of each service thread, against
- * ~90 ms for these). The package has no exports map; its CommonJS build is the one pinned in package-lock.json.
+ * and the browser readers (300-380 ms of CPU at each start of `skillcert verify` and of each service thread,
+ * against 60-80 ms for these). The package has no exports map; its CommonJS build is the one pinned in package-lock.json.
  */
 const zxing = createRequire(import.meta.url);
 const { default: QRCodeReader } = zxing('@zxing/library/cjs/core/qrcode/QRCodeReader.js') as typeof import('@zxing/library/cjs/core/qrcode/QRCodeReader.js');
