@@ -4,10 +4,11 @@
  * No revocation checking (no CRL/OCSP in the test identity); the registry's own revocation list is the lead's part
  * of `skillcert verify`.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SkillcertError } from '../core/errors.js';
+import { once, rememberBytes } from '../core/memo.js';
 import { OID } from './asn1.js';
 import { isoTime } from '../core/time.js';
 import { pemCertificates } from './pem.js';
@@ -31,15 +32,11 @@ const parsed = new Map<string, Cert>();
 const PARSED_MAX = 512;
 
 export function certFromDer(der: Uint8Array): Cert {
-  const key = createHash('sha256').update(der).digest('base64');
-  const hit = parsed.get(key);
-  if (hit) return hit;
-  const buf = Buffer.from(der);
-  const p = pkijs.Certificate.fromBER(buf);
-  const cert: Cert = { x509: new X509Certificate(buf), pkijs: p, der: buf, notBefore: p.notBefore.value, notAfter: p.notAfter.value };
-  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
-  parsed.set(key, cert);
-  return cert;
+  return rememberBytes(parsed, der, PARSED_MAX, () => {
+    const buf = Buffer.from(der);
+    const p = pkijs.Certificate.fromBER(buf);
+    return { x509: new X509Certificate(buf), pkijs: p, der: buf, notBefore: p.notBefore.value, notAfter: p.notAfter.value };
+  });
 }
 
 /** Trust anchors from PEM text (each string may hold several certificates). */
@@ -110,18 +107,13 @@ export function buildPath(leaf: Cert, pool: readonly Cert[], anchors: readonly C
  */
 const verifiedBy = new WeakMap<Cert, WeakMap<Cert, boolean>>();
 function safeVerify(child: Cert, issuer: Cert): boolean {
-  let seen = verifiedBy.get(child);
-  if (!seen) verifiedBy.set(child, (seen = new WeakMap()));
-  let ok = seen.get(issuer);
-  if (ok === undefined) {
+  return once(once(verifiedBy, child, () => new WeakMap<Cert, boolean>()), issuer, () => {
     try {
-      ok = child.x509.verify(issuer.x509.publicKey);
+      return child.x509.verify(issuer.x509.publicKey);
     } catch {
-      ok = false;
+      return false;
     }
-    seen.set(issuer, ok);
-  }
-  return ok;
+  });
 }
 
 function describe(path: readonly Cert[]): string {

@@ -10,6 +10,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { hashOfSignatureOid, OID, toDer } from './asn1.js';
 import { certFromDer, cn, type Cert } from './chain.js';
+import { once, remember, rememberBytes } from '../core/memo.js';
 import { isoTime } from '../core/time.js';
 
 const AIA = '1.3.6.1.5.5.7.1.1';
@@ -103,23 +104,6 @@ const MEMO_MAX = 512;
 const ocspMemo = new Map<string, ParsedOcsp>();
 const crlMemo = new Map<string, ParsedCrl>();
 
-function memo<T>(map: Map<string, T>, der: Uint8Array, make: () => T): T {
-  const key = createHash('sha256').update(der).digest('base64');
-  const hit = map.get(key);
-  if (hit) return hit;
-  const made = make();
-  if (map.size >= MEMO_MAX) map.delete(map.keys().next().value!);
-  map.set(key, made);
-  return made;
-}
-
-/** A signature check of one response or list by one signer, made once. */
-function signedOnce(seen: WeakMap<Cert, boolean>, signer: Cert, check: () => boolean): boolean {
-  let ok = seen.get(signer);
-  if (ok === undefined) seen.set(signer, (ok = check()));
-  return ok;
-}
-
 const serialHex = (n: asn1js.Integer): string => Buffer.from(n.valueBlock.valueHexView).toString('hex');
 
 /** The parsed Basic OCSP response of a DER OCSPResponse, or an Error message. */
@@ -128,7 +112,7 @@ export function parseOcsp(der: Uint8Array): pkijs.BasicOCSPResponse | string {
 }
 
 function ocspOf(der: Uint8Array): ParsedOcsp {
-  return memo(ocspMemo, der, () => {
+  return rememberBytes(ocspMemo, der, MEMO_MAX, () => {
     const basic = readOcsp(der);
     const included = typeof basic === 'string' ? [] : (basic.certs ?? []).map((c) => certFromDer(toDer(c.toSchema())));
     return { basic, included, signedBy: new WeakMap() };
@@ -148,7 +132,7 @@ function readOcsp(der: Uint8Array): pkijs.BasicOCSPResponse | string {
 }
 
 function crlOf(der: Uint8Array): ParsedCrl {
-  return memo(crlMemo, der, () => {
+  return rememberBytes(crlMemo, der, MEMO_MAX, () => {
     let crl: pkijs.CertificateRevocationList | undefined;
     try {
       crl = pkijs.CertificateRevocationList.fromBER(der);
@@ -163,14 +147,8 @@ function crlOf(der: Uint8Array): ParsedCrl {
 /** The hashes of an issuer's name and key that a CertID carries, once per issuer and hash. */
 const issuerHashes = new WeakMap<Cert, Map<string, { name: Buffer; key: Buffer }>>();
 function hashesOf(issuer: Cert, hash: 'sha1' | 'sha256'): { name: Buffer; key: Buffer } {
-  let byHash = issuerHashes.get(issuer);
-  if (!byHash) issuerHashes.set(issuer, (byHash = new Map()));
-  let h = byHash.get(hash);
-  if (!h) {
-    const digest = (b: Uint8Array) => createHash(hash).update(b).digest();
-    byHash.set(hash, (h = { name: digest(toDer(issuer.pkijs.subject.toSchema())), key: digest(issuerKeyBits(issuer)) }));
-  }
-  return h;
+  const digest = (b: Uint8Array) => createHash(hash).update(b).digest();
+  return remember(once(issuerHashes, issuer, () => new Map()), hash, 2, () => ({ name: digest(toDer(issuer.pkijs.subject.toSchema())), key: digest(issuerKeyBits(issuer)) }));
 }
 
 function sameCertId(a: pkijs.CertID, cert: Cert, issuer: Cert): boolean {
@@ -194,7 +172,7 @@ export function statusFromOcsp(der: Uint8Array, cert: Cert, issuer: Cert): Statu
   });
   const tbs = basic.tbsResponseData.tbsView;
   const sig = basic.signature.valueBlock.valueHexView;
-  const signer = [issuer, ...delegated].find((s) => signedOnce(parsed.signedBy, s, () => x509SignatureOk(basic.signatureAlgorithm, tbs, sig, s.x509.publicKey)));
+  const signer = [issuer, ...delegated].find((s) => once(parsed.signedBy, s, () => x509SignatureOk(basic.signatureAlgorithm, tbs, sig, s.x509.publicKey)));
   if (!signer) return undefined;
   const st = single.certStatus as asn1js.BaseBlock;
   const tag = st.idBlock.tagNumber;
@@ -227,7 +205,7 @@ export function statusFromCrl(der: Uint8Array, cert: Cert, issuer: Cert): Status
   const parsed = crlOf(der);
   const crl = parsed.crl;
   if (!crl || !crl.issuer.isEqual(cert.pkijs.issuer)) return undefined;
-  if (!signedOnce(parsed.signedBy, issuer, () => x509SignatureOk(crl.signature, crl.tbsView, crl.signatureValue.valueBlock.valueHexView, issuer.x509.publicKey))) return undefined;
+  if (!once(parsed.signedBy, issuer, () => x509SignatureOk(crl.signature, crl.tbsView, crl.signatureValue.valueBlock.valueHexView, issuer.x509.publicKey))) return undefined;
   const thisUpdate = crl.thisUpdate.value;
   const nextUpdate = crl.nextUpdate?.value;
   const base = { source: 'crl' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), evidenceCerts: [] };

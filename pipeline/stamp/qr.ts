@@ -27,6 +27,7 @@ import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGra
 import type { LevelCode } from '../core/record.js';
 import { decodeBase45, encodeBase45 } from './base45.js';
 import type { Check } from '../core/check.js';
+import { once, remember } from '../core/memo.js';
 import { maskId } from '../core/privacy.js';
 import { pemCertificates } from '../pki/pem.js';
 
@@ -79,9 +80,6 @@ export interface QrSigner {
 
 
 const ALG = { ES256: -7, PS256: -37 } as const;
-/** CBOR in preferred (shortest) serialisation (cbor.ts); byte strings go in as Uint8Array. */
-const cbor = (v: CborValue) => encodeCbor(v);
-const bstr = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 /** Maps stay Maps (integer keys); anything after the first item is an error, not ignored. */
 const decodeCbor = (b: Uint8Array): unknown => cborDecode(b, { preferMap: true });
 
@@ -94,13 +92,11 @@ export function qrKid(cert: X509Certificate | KeyObject): Buffer {
 /** The COSE protected header of a signer, encoded once per signer certificate (its kid is a key export and a hash). */
 const protectedHeaders = new WeakMap<X509Certificate, Buffer>();
 function protectedHeader(cert: X509Certificate, alg: 'ES256' | 'PS256'): Buffer {
-  let header = protectedHeaders.get(cert);
-  if (!header) protectedHeaders.set(cert, (header = cbor(new Map<number, CborValue>([[1, ALG[alg]], [4, bstr(qrKid(cert))]]))));
-  return header;
+  return once(protectedHeaders, cert, () => encodeCbor(new Map<number, CborValue>([[1, ALG[alg]], [4, qrKid(cert)]])));
 }
 
 function sigStructure(protectedBytes: Buffer, number: string, payload: Buffer): Buffer {
-  return cbor(['Signature1', bstr(protectedBytes), new TextEncoder().encode(number), bstr(payload)]);
+  return encodeCbor(['Signature1', protectedBytes, new TextEncoder().encode(number), payload]);
 }
 
 /** The address part: scheme and host upper-cased (case-insensitive, keeps QR alphanumeric mode), path kept. */
@@ -131,14 +127,14 @@ export function buildQrText(input: QrInput, signer: QrSigner, opts: { verifyUrl?
     if (!Number.isSafeInteger(input.statusIndex) || input.statusIndex < 0) throw new RangeError(`Expected a status list index as a non-negative integer but received ${String(input.statusIndex)}`);
     claims.set(8, input.statusIndex);
   }
-  const payload = cbor(claims);
+  const payload = encodeCbor(claims);
   const protectedBytes = protectedHeader(signer.certificate, alg);
   const tbs = sigStructure(protectedBytes, input.number, payload);
   const signature =
     alg === 'ES256'
       ? cryptoSign('sha256', tbs, { key: signer.key, dsaEncoding: 'ieee-p1363' })
       : cryptoSign('sha256', tbs, { key: signer.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
-  const cose = cbor(new CborTag(18, [bstr(protectedBytes), new Map(), bstr(payload), bstr(signature)]));
+  const cose = encodeCbor(new CborTag(18, [protectedBytes, new Map(), payload, signature]));
   return `${qrAddress(opts.verifyUrl ?? 'http://jndj.osta.org.cn/', input.number)}#${QR_PREFIX}${encodeBase45(cose)}`;
 }
 
@@ -223,11 +219,7 @@ export type KeyForKid = (kid: Buffer) => KeyObject | X509Certificate | undefined
  */
 const keyedPems = new Map<string, readonly (readonly [string, X509Certificate])[]>();
 const kids = new WeakMap<X509Certificate, string>();
-const kidHex = (x: X509Certificate): string => {
-  let k = kids.get(x);
-  if (k === undefined) kids.set(x, (k = qrKid(x).toString('hex')));
-  return k;
-};
+const kidHex = (x: X509Certificate): string => once(kids, x, () => qrKid(x).toString('hex'));
 
 /** A KeyForKid over certificates (PEM text or X509Certificate). */
 export function keysFromCertificates(certs: readonly (string | X509Certificate)[]): KeyForKid {
@@ -237,12 +229,7 @@ export function keysFromCertificates(certs: readonly (string | X509Certificate)[
       map.set(kidHex(c), c);
       continue;
     }
-    let keyed = keyedPems.get(c);
-    if (!keyed) {
-      keyed = pemCertificates(c).map((der) => new X509Certificate(der)).map((x) => [kidHex(x), x] as const);
-      if (keyedPems.size >= 256) keyedPems.delete(keyedPems.keys().next().value!);
-      keyedPems.set(c, keyed);
-    }
+    const keyed = remember(keyedPems, c, 256, () => pemCertificates(c).map((der) => new X509Certificate(der)).map((x) => [kidHex(x), x] as const));
     for (const [kid, x] of keyed) map.set(kid, x);
   }
   return (kid) => map.get(kid.toString('hex'));
