@@ -43,7 +43,7 @@ function certificateEncodings(signedData: asn1js.AsnType): Buffer[] {
 }
 
 /** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL } */
-function algorithm(node: asn1js.AsnType | undefined, what: string): { oid: string; params?: asn1js.AsnType } {
+export function algorithm(node: asn1js.AsnType | undefined, what: string): { oid: string; params?: asn1js.AsnType } {
   const [oid, params] = children(node, what);
   return { oid: oidOf(oid, what), ...(params ? { params } : {}) };
 }

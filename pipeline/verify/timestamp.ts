@@ -9,7 +9,7 @@ import { children, hashOfOid, octetsOf, OID, oidOf, parseAsn1, type HashName } f
 import { buildPath, cn, invalidAt, isTimeStampingCert, type Cert } from '../pki/chain.js';
 import { isoTime } from '../core/time.js';
 import { fail, pass, type Check } from '../core/check.js';
-import { essBinding, messageDigestOf, parseCms, verifySignerSignature } from './cms.js';
+import { algorithm as algorithmOf, essBinding, messageDigestOf, parseCms, verifySignerSignature } from './cms.js';
 
 export interface TimestampVerification {
   readonly checks: Check[];
@@ -104,7 +104,7 @@ function readTstInfo(der: Buffer): TstInfo {
   if (!(version instanceof asn1js.Integer) || !(serial instanceof asn1js.Integer)) throw new Error('TSTInfo: expected a version and a serial number');
   oidOf(policy, 'TSTInfo policy');
   const [algorithm, hashed] = children(messageImprint, 'TSTInfo messageImprint');
-  const hashOid = oidOf(children(algorithm, 'TSTInfo hashAlgorithm')[0], 'TSTInfo hashAlgorithm');
+  const hashOid = algorithmOf(algorithm, 'TSTInfo hashAlgorithm').oid;
   if (!(genTime instanceof asn1js.GeneralizedTime)) throw new Error('TSTInfo genTime: expected a GeneralizedTime');
   return { genTime: genTime.toDate(), hashOid, imprint: octetsOf(hashed, 'TSTInfo hashedMessage') };
 }
