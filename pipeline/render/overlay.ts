@@ -27,6 +27,8 @@ import { boxToPdf, fillText, type PdfRect, STEEL_SEAL, type Template, templateSc
 export interface OverlayPage {
   getMediaBox(): { x: number; y: number; width: number; height: number };
   pushOperators(...operators: PDFOperator[]): void;
+  /** Content-stream operators written as text (one or more lines, no trailing newline). */
+  pushContent(text: string): void;
 }
 
 export interface OverlayInput {
@@ -163,6 +165,7 @@ export async function composeCertificate(t: Template, fonts: FontSet, input: Ove
     pushOperators: (...operators) => {
       for (const op of operators) ops.push(op.toString());
     },
+    pushContent: (text) => ops.push(text),
   };
   // 第十条: the steel seal may be printed over the photo; the template carries it when the profile has one.
   const steel = boxes['seal.steel'];

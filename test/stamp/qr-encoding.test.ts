@@ -61,6 +61,20 @@ test('for the same segments, the symbol (and so the mask) is the one qrcode choo
   }
 });
 
+test('the mask qrcode chooses for every size of symbol: 21 modules (one 32-bit word a line) to 177 (six), and lines ending on a word boundary', (t) => {
+  // Lines of 32 and 64 modules do not occur (sizes are 17 + 4v); 21, 29, 33, 61, 65 and 177 bracket the word edges.
+  const short = ['HELLO 12345', 'skillcert', 'A'.repeat(60), '0123456789'.repeat(12)];
+  for (const [version, text] of [[1, short[0]], [3, short[1]], [4, short[2]], [11, short[3]], [12, short[3]], [40, texts(1)[0]!]] as const) {
+    for (const level of ['L', 'M', 'Q', 'H'] as const) {
+      const ours = qrSymbol(text!, level, version);
+      if (!ours) continue;
+      const reference = QRCode.create(qrSegments(text!, version), { errorCorrectionLevel: level, version });
+      t.is(ours.maskPattern, reference.maskPattern, `${level} v${version}`);
+      t.deepEqual(ours.modules.data, reference.modules.data, `${level} v${version}`);
+    }
+  }
+});
+
 test('without a version, the smallest version that holds the text at the level', (t) => {
   const [text] = texts(1);
   const symbol = qrSymbol(text!, 'M')!;
