@@ -1,6 +1,6 @@
 /**
  * The accepted rows in roster order, each with its photo being prepared ahead of the numbering (stamp/photo.ts:
- * sharp works on libuv's threads, several at once), within a window of rows that bounds memory and what a killed
+ * sharp works on libuv's threads, two at once), within a window of rows that bounds memory and what a killed
  * run has numbered but not written.
  */
 import type { Row } from '../core/record.js';
@@ -21,6 +21,13 @@ function settling<T>(p: Promise<T>): Settling<T> {
 export interface Pending { readonly row: Row; readonly photo: Settling<PhotoResult> }
 
 /**
+ * Photos being prepared at once. Two keep ahead of the certificates (a photo takes ~3 ms of one thread, a
+ * certificate ~5 ms of the worker's), and leave libuv's other threads to the files being written; four at once
+ * (libuv's default) on two cores took more CPU for the same photos, the pipelines waiting on each other.
+ */
+const PREPARING = 2;
+
+/**
  * The accepted rows in roster order, each with its photo being prepared (sharp works on libuv's threads, several
  * at once), at most `window` rows ahead of the rows released as finished.
  */
@@ -33,6 +40,9 @@ export class PhotoQueue {
   private stopped = false;
   private wakeReader?: () => void;
   private wakeConsumer?: () => void;
+  private preparing = 0;
+  /** Photos waiting for one of the PREPARING places, in roster order. */
+  private readonly waiting: (() => void)[] = [];
 
   constructor(rows: AsyncIterable<Row>, photoDir: string, window: number) {
     this.free = window;
@@ -46,12 +56,23 @@ export class PhotoQueue {
         while (this.free === 0 && !this.stopped) await new Promise<void>((r) => (this.wakeReader = r));
         if (this.stopped) return;
         this.free--;
-        this.items.push({ row, photo: settling(preparePhoto(photoDir, row.photo)) });
+        this.items.push({ row, photo: settling(this.prepare(photoDir, row.photo)) });
         this.wakeConsumer?.();
       }
     } finally {
       this.reading = false;
       this.wakeConsumer?.();
+    }
+  }
+
+  private async prepare(photoDir: string, name: string | undefined): Promise<PhotoResult> {
+    while (this.preparing >= PREPARING) await new Promise<void>((r) => this.waiting.push(r));
+    this.preparing++;
+    try {
+      return await preparePhoto(photoDir, name);
+    } finally {
+      this.preparing--;
+      this.waiting.shift()?.();
     }
   }
 

@@ -4,14 +4,17 @@
  * JPEG as it came (metadata removed), any other photo auto-oriented and made into a square on white. Every failure
  * is a Problem-like value for the row — never an exception, never a crashed run.
  */
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, win32 } from 'node:path';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import type { Problem } from '../core/errors.js';
 
 // Every photo is read once: libvips's operation cache (up to 50 MB by default) would only hold decoded photos
-// nobody asks for again.
+// nobody asks for again. One libvips thread a photo: a photo is small, several are prepared at once (batch/photos.ts),
+// and sharp's default rises to the number of cores when MALLOC_ARENA_MAX is set (as bin/skillcert sets it), so that
+// every small pipeline was split over threads that mostly wait for each other.
 sharp.cache(false);
+sharp.concurrency(1);
 
 export type PhotoProblem = Omit<Problem, 'rowNo'> & { readonly field: '照片' };
 
@@ -80,7 +83,7 @@ const realFolders = new Map<string, string>();
  * Resolves a roster's photo name inside the photo folder only: no absolute paths, no `..`, no symbolic
  * link that leads outside the folder.
  */
-export async function resolvePhotoPath(photoDir: string, name: string | undefined): Promise<{ ok: true; path: string } | { ok: false; problem: PhotoProblem }> {
+export function resolvePhotoPath(photoDir: string, name: string | undefined): { ok: true; path: string } | { ok: false; problem: PhotoProblem } {
   const fail = (rule: string, message: string) => problem(rule, name, message) as { ok: false; problem: PhotoProblem };
   if (name === undefined || name.trim() === '') return fail('photo.missing', '照片 is empty: give the photo file name (JPEG or PNG) in the 照片 column');
   if (name.includes('\0')) return fail('photo.path', '照片 contains a NUL character; give a plain file name');
@@ -89,7 +92,7 @@ export async function resolvePhotoPath(photoDir: string, name: string | undefine
   let dir = realFolders.get(photoDir);
   if (dir === undefined) {
     try {
-      dir = await realpath(photoDir);
+      dir = realpathSync.native(photoDir);
     } catch {
       return fail('photo.missing', `the photo folder ${photoDir} does not exist`);
     }
@@ -98,12 +101,18 @@ export async function resolvePhotoPath(photoDir: string, name: string | undefine
   const target = resolve(dir, name);
   let real: string;
   try {
-    real = await realpath(target);
+    real = realpathSync.native(target);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       // A dangling symlink is reported as what it is.
-      const isLink = await lstat(target).then((s) => s.isSymbolicLink(), () => false);
+      const isLink = (() => {
+        try {
+          return lstatSync(target).isSymbolicLink();
+        } catch {
+          return false;
+        }
+      })();
       return fail('photo.missing', isLink ? `照片 "${name}" is a symbolic link to a file that does not exist` : `照片 "${name}" is not in the photo folder ${photoDir}`);
     }
     return fail('photo.unreadable', `照片 "${name}" cannot be opened (${code ?? (err as Error).message})`);
@@ -127,22 +136,20 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
   const maxBytes = opts.maxFileBytes ?? 20 * 1024 * 1024;
   const fit = opts.fit ?? 'contain';
 
-  const where = await resolvePhotoPath(photoDir, name);
+  const where = resolvePhotoPath(photoDir, name);
   if (!where.ok) return where;
   const file = name!;
-  let bytes: Buffer;
-  try {
-    const st = await stat(where.path);
-    if (!st.isFile()) return problem('photo.unreadable', file, `照片 "${file}" is not a file`);
-    if (st.size > maxBytes) return problem('photo.fileSize', file, `照片 "${file}" is ${(st.size / 1048576).toFixed(1)} MB, above the ${(maxBytes / 1048576).toFixed(0)} MB limit; export it smaller`);
-    bytes = await readFile(where.path);
-  } catch (err) {
-    return problem('photo.unreadable', file, `照片 "${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  const read = readPhoto(where.path, maxBytes);
+  if (typeof read === 'string') {
+    if (read === 'not a file') return problem('photo.unreadable', file, `照片 "${file}" is not a file`);
+    return problem('photo.unreadable', file, `照片 "${file}" cannot be read (${read})`);
   }
+  if (read.size > maxBytes) return problem('photo.fileSize', file, `照片 "${file}" is ${(read.size / 1048576).toFixed(1)} MB, above the ${(maxBytes / 1048576).toFixed(0)} MB limit; export it smaller`);
+  const bytes = read.bytes!;
 
-  let meta: Metadata;
+  let meta: Header;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = plainJpegHeader(bytes) ?? (await sharp(bytes, { limitInputPixels: false }).metadata());
   } catch {
     return problem('photo.format', file, `照片 "${file}" is not an image (expected JPEG or PNG)`);
   }
@@ -212,6 +219,69 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
     return problem('photo.decode', file, `照片 "${file}" cannot be converted (${(err as Error).message.split('\n')[0]})`);
   }
   return { ok: true, photo: { jpeg, embedded: 'converted', width: sizePx, height: sizePx, dpi: Math.floor(sizePx / (sizeMm / 25.4)), source, whiteBorder } };
+}
+
+/**
+ * The photo's bytes, read synchronously: a photo is a few tens of KB on the batch's own disk, and each asynchronous
+ * call (open, stat, read, close) is a round trip through libuv's threads that cost more CPU than the read itself
+ * (~0.25 ms a photo). A file above `maxBytes` is not read, only measured. A string: why it cannot be read.
+ */
+function readPhoto(path: string, maxBytes: number): { size: number; bytes?: Buffer } | string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile()) return 'not a file';
+    if (st.size > maxBytes) return { size: st.size };
+    const bytes = Buffer.allocUnsafe(st.size);
+    let at = 0;
+    while (at < st.size) {
+      const n = readSync(fd, bytes, at, st.size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return { size: st.size, bytes: at === st.size ? bytes : bytes.subarray(0, at) };
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** What the checks read of a photo's header: sharp's metadata, or plainJpegHeader's reading of the same fields. */
+type Header = Pick<Metadata, 'format' | 'width' | 'height' | 'orientation' | 'space' | 'channels' | 'icc' | 'isProgressive'>;
+
+/**
+ * The header of a plain baseline JPEG — JFIF or no application segment, three components, no EXIF (orientation),
+ * no ICC profile, no Adobe segment — read from its frame marker as libvips reads it (sRGB, 3 channels); undefined for
+ * anything else, which sharp's metadata reads instead. A studio photo exported for a roster is usually this, and
+ * one libvips call fewer a photo is ~0.3-0.6 ms of CPU. The pixels are still decoded by libvips, which refuses a
+ * damaged scan.
+ */
+export function plainJpegHeader(jpeg: Buffer): Header | undefined {
+  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
+  for (let i = 2; i + 4 <= jpeg.length; ) {
+    if (jpeg[i] !== 0xff) return undefined;
+    const marker = jpeg[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const end = i + 2 + jpeg.readUInt16BE(i + 2);
+    if (end > jpeg.length || marker === 0xda) return undefined; // a scan before the frame
+    if ((marker >= 0xe1 && marker <= 0xef) || (marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)) {
+      return undefined; // EXIF, ICC, Adobe, other application data; progressive, lossless or arithmetic frames
+    }
+    if (marker === 0xc0 || marker === 0xc1) {
+      if (end - i < 10 || jpeg[i + 4] !== 8 || jpeg[i + 9] !== 3) return undefined; // 8-bit samples, three components
+      const height = jpeg.readUInt16BE(i + 5);
+      const width = jpeg.readUInt16BE(i + 7);
+      if (width === 0 || height === 0) return undefined;
+      return { format: 'jpeg', width, height, space: 'srgb', channels: 3, isProgressive: false };
+    }
+    i = end;
+  }
+  return undefined;
 }
 
 /**

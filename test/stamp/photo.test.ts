@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { preparePhoto, type PhotoResult, withoutMetadata } from '../../pipeline/stamp/photo.js';
+import { plainJpegHeader, preparePhoto, type PhotoResult, withoutMetadata } from '../../pipeline/stamp/photo.js';
 import { makePhoto, type PhotoKind, portrait } from './_photos.js';
 
 /** A roster folder with a photos/ subfolder holding every kind, and a secret file beside it. */
@@ -100,6 +100,27 @@ test('withoutMetadata keeps a plain baseline JPEG decodable and refuses what is 
   t.false(appended.includes('secret notes'));
   t.deepEqual(appended.subarray(-2), Buffer.from([0xff, 0xd9]), 'ends with the end-of-image marker');
   t.true((await sharp(appended).raw().toBuffer()).equals(await sharp(good).raw().toBuffer()), 'same pixels');
+});
+
+test('plainJpegHeader reads what sharp reads of a plain baseline JPEG, and leaves every other photo to sharp', async (t) => {
+  const good = await makePhoto('good.jpg');
+  const fields = ['format', 'width', 'height', 'space', 'channels', 'orientation', 'icc', 'isProgressive'] as const;
+  const pick = (m: Partial<Record<(typeof fields)[number], unknown>>) => Object.fromEntries(fields.map((f) => [f, m[f] ?? undefined]));
+  for (const plain of [withoutMetadata(good)!, await sharp(good).jpeg({ quality: 70 }).toBuffer(), await sharp(good).resize(401, 517).jpeg().toBuffer()]) {
+    t.deepEqual(pick(plainJpegHeader(plain)!), pick(await sharp(plain).metadata()));
+  }
+  const refused: [string, Buffer][] = [
+    ['EXIF orientation', await makePhoto('rotated-exif6.jpg')],
+    ['ICC profile', await sharp(good).withIccProfile('srgb').jpeg().toBuffer()],
+    ['EXIF without orientation', await sharp(good).withExif({ IFD0: { Copyright: 'studio' } }).jpeg().toBuffer()],
+    ['progressive', await sharp(good).jpeg({ progressive: true }).toBuffer()],
+    ['greyscale (one component)', await sharp(good).toColourspace('b-w').jpeg().toBuffer()],
+    ['CMYK', await sharp(good).toColourspace('cmyk').jpeg().toBuffer()],
+    ['PNG', await sharp(good).png().toBuffer()],
+    ['cut before the frame', good.subarray(0, 20)],
+    ['not an image', Buffer.from('not a jpeg')],
+  ];
+  for (const [what, bytes] of refused) t.is(plainJpegHeader(bytes), undefined, what);
 });
 
 test('a PNG with a transparent background and a slightly off-white one are accepted', async (t) => {
