@@ -4,7 +4,7 @@
  * back exactly the text the layout placed. The same objects pdf-lib writes for a subset custom font, without
  * going through a PDFDocument (render/subset.ts says why the subset itself is made here).
  */
-import { flate } from './pdf-native.js';
+import { CERTIFICATE_LEVEL, flate } from './pdf-native.js';
 import { PDFArray, PDFName, PDFNumber, PDFRawStream, PDFString, type PDFContext, type PDFRef } from 'pdf-lib';
 import { type Face, glyphOf } from '../fonts/index.js';
 import { subsetOf, type Subsetter } from './subset.js';
@@ -88,7 +88,7 @@ export class EmbeddedFont {
     const fontFile = ctx.register(
       PDFRawStream.of(
         ctx.obj(this.subset.cff ? { Subtype: 'CIDFontType0C', Filter: 'FlateDecode' } : { Length1: file.length, Filter: 'FlateDecode' }),
-        flate(file),
+        flate(file, CERTIFICATE_LEVEL),
       ),
     );
     const descriptor = ctx.register(
@@ -121,7 +121,7 @@ export class EmbeddedFont {
         W: [1, widths],
       }),
     );
-    const toUnicode = ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), flate(Buffer.from(this.cmap(), 'latin1'))));
+    const toUnicode = ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), flate(Buffer.from(this.cmap(), 'latin1'), CERTIFICATE_LEVEL)));
     return ctx.register(
       ctx.obj({
         Type: 'Font',

@@ -7,7 +7,7 @@
  * parsed once per process; nothing of it is written again.
  */
 import { createHash } from 'node:crypto';
-import { flate } from './pdf-native.js';
+import { CERTIFICATE_LEVEL, flate } from './pdf-native.js';
 import { JpegEmbedder, PDFDict, PDFHexString, PDFName, type PDFOperator, PDFRawStream, type PDFRef, PDFString } from 'pdf-lib';
 import { SkillcertError } from '../core/errors.js';
 import type { Face, FontSet } from '../fonts/index.js';
@@ -175,7 +175,7 @@ export async function composeCertificate(t: Template, fonts: FontSet, input: Ove
   for (const { font, name } of embedded.values()) fontRes.set(PDFName.of(name), font.write(ctx));
   // The template's contents leave the graphics state as they found it (Chromium's stream is wrapped in q/Q, the
   // seals draw inside q/Q), so the overlay's coordinates are the page's.
-  const content: PDFRef = update.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), flate(Buffer.from(`${ops.join('\n')}\n`, 'latin1'))));
+  const content: PDFRef = update.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), flate(Buffer.from(`${ops.join('\n')}\n`, 'latin1'), CERTIFICATE_LEVEL)));
   update.append(page, 'Contents', content);
 
   const info = update.info();
