@@ -15,7 +15,7 @@ import { makeContext } from '../pipeline/core/context.js';
 import { makeLogger } from '../pipeline/core/log.js';
 import { runBatch, type RunOptions } from '../pipeline/batch/run.js';
 import { planBatch } from '../pipeline/batch/plan.js';
-import { startEngines } from '../pipeline/batch/engines.js';
+import { printTemplate, startEngines } from '../pipeline/batch/engines.js';
 import { preparePhoto } from '../pipeline/stamp/index.js';
 
 export interface CpuSample { readonly wallMs: number; readonly cpuMs: number; readonly count: number }
@@ -27,6 +27,10 @@ export interface BenchRun {
   readonly seconds: number;
   /** This process's user + system CPU (all threads) during runBatch. */
   readonly batchCpuMs: number;
+  /** This process's CPU before runBatch: Node's start and the modules the batch loads (as `skillcert run` loads them). */
+  readonly startCpuMs: number;
+  /** This process's CPU after runBatch: the reference's pool, template and loop — not the batch's. */
+  readonly afterCpuMs: number;
   /** The bare certificate loop after the batch. */
   readonly reference: CpuSample;
   /** getrusage's ru_maxrss of this process, in KiB. */
@@ -43,10 +47,17 @@ const STATUS = '/proc/self/status';
 const highWater = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(STATUS, 'utf8'))?.[1] ?? 0) / 1024;
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
-const opts = JSON.parse(readFileSync(0, 'utf8')) as RunOptions;
+const opts = JSON.parse(readFileSync(0, 'utf8')) as RunOptions & { readonly printOnly?: boolean };
 const ctx = makeContext({ now: new Date('2026-11-20T10:00:00+08:00'), log: makeLogger('warn'), operator: 'bench' });
+if (opts.printOnly) {
+  // An earlier night of the same output folder: only the template, printed by Chromium into the print cache.
+  const plan = planBatch(ctx, opts);
+  await printTemplate(plan.identity.profile, plan.identity.fonts, plan.out);
+  process.exit(0);
+}
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
+const startCpuMs = cpuMs(cpu0);
 const marks: [number, number][] = [];
 const sampler = existsSync(STATUS) ? setInterval(() => marks.push([performance.now() - t0, highWater()]), 20) : undefined;
 const r = await runBatch(ctx, opts);
@@ -89,12 +100,16 @@ async function reference(): Promise<CpuSample> {
   }
 }
 
+const cpu1 = process.cpuUsage();
+const referenceRun = await reference();
 const result: BenchRun = {
   dir: r.dir,
   issued: r.summary.issued.length,
   seconds,
   batchCpuMs,
-  reference: await reference(),
+  startCpuMs,
+  afterCpuMs: cpuMs(process.cpuUsage(cpu1)),
+  reference: referenceRun,
   maxRssKb,
   peakByStage,
   timings: { ...r.summary.timings, bundle: r.outputs?.timings ?? {} },

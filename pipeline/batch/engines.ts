@@ -58,7 +58,7 @@ export function startEngines(plan: BatchPlan, now: Date): Engines {
  * The template layer, once per run: from the print cache in the output folder when this profile's page was printed
  * before with the same fonts and Chromium, else by one Chromium, closed as soon as it has printed.
  */
-async function printTemplate(profile: Profile, fonts: FontSet, out: string): Promise<Uint8Array> {
+export async function printTemplate(profile: Profile, fonts: FontSet, out: string): Promise<Uint8Array> {
   const printer = cachedPrinter(join(out, PRINT_CACHE), fonts.faces().map((f) => f.file));
   try {
     return (await buildTemplate(profile, fonts, printer)).bytes;
