@@ -5,7 +5,7 @@
  * shared by machines, and a pid says nothing about another machine's processes.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -13,7 +13,8 @@ import { SkillcertError } from './errors.js';
 
 const TEMP_PREFIX = '.tmp-';
 /** Host names may hold dashes; they are encoded so that the pid after them can be read back. */
-const host = () => encodeURIComponent(hostname()).replace(/-/g, '%2D');
+let hostPart: string | undefined;
+const host = () => (hostPart ??= encodeURIComponent(hostname()).replace(/-/g, '%2D'));
 
 /** A fresh temporary name beside `file`. */
 export function tempPath(file: string): string {
@@ -46,6 +47,24 @@ export async function withTempFile<T>(file: string, write: (tmp: string) => Prom
 export async function writeAtomic(file: string, data: Uint8Array | string): Promise<string> {
   await withTempFile(file, (tmp) => writeFile(tmp, data));
   return file;
+}
+
+/**
+ * writeAtomic in one go, for a thread that has nothing else to do meanwhile (a certificate worker): the five
+ * asynchronous steps (mkdir, open, write, close, rename) are each a round trip through libuv's threads, ~0.35 ms of
+ * CPU a certificate against ~0.05 ms written synchronously.
+ */
+export function writeAtomicSync(file: string, data: Uint8Array | string): string {
+  const tmp = tempPath(file);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+    return file;
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new SkillcertError('E_IO', `cannot write ${file}: ${(err as Error).message}; check that the folder is writable and has space`, { file }, { cause: err });
+  }
 }
 
 /** Whether a process of this machine is still running (a pid that exists but is not ours to signal counts). */
