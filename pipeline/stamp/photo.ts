@@ -140,12 +140,10 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
   if (!where.ok) return where;
   const file = name!;
   const read = readPhoto(where.path, maxBytes);
-  if (typeof read === 'string') {
-    if (read === 'not a file') return problem('photo.unreadable', file, `照片 "${file}" is not a file`);
-    return problem('photo.unreadable', file, `照片 "${file}" cannot be read (${read})`);
-  }
-  if (read.size > maxBytes) return problem('photo.fileSize', file, `照片 "${file}" is ${(read.size / 1048576).toFixed(1)} MB, above the ${(maxBytes / 1048576).toFixed(0)} MB limit; export it smaller`);
-  const bytes = read.bytes!;
+  if (read.kind === 'not a file') return problem('photo.unreadable', file, `照片 "${file}" is not a file`);
+  if (read.kind === 'failed') return problem('photo.unreadable', file, `照片 "${file}" cannot be read (${read.reason})`);
+  if (read.kind === 'too large') return problem('photo.fileSize', file, `照片 "${file}" is ${(read.size / 1048576).toFixed(1)} MB, above the ${(maxBytes / 1048576).toFixed(0)} MB limit; export it smaller`);
+  const bytes = read.bytes;
 
   let meta: Header;
   try {
@@ -221,28 +219,30 @@ export async function preparePhoto(photoDir: string, name: string | undefined, o
   return { ok: true, photo: { jpeg, embedded: 'converted', width: sizePx, height: sizePx, dpi: Math.floor(sizePx / (sizeMm / 25.4)), source, whiteBorder } };
 }
 
+type PhotoFile =
+  | { readonly kind: 'read'; readonly bytes: Buffer }
+  | { readonly kind: 'too large'; readonly size: number }
+  | { readonly kind: 'not a file' }
+  | { readonly kind: 'failed'; readonly reason: string };
+
 /**
  * The photo's bytes, read synchronously: a photo is a few tens of KB on the batch's own disk, and each asynchronous
- * call (open, stat, read, close) is a round trip through libuv's threads that cost more CPU than the read itself
- * (~0.25 ms a photo). A file above `maxBytes` is not read, only measured. A string: why it cannot be read.
+ * call (open, stat, read, close) is a round trip through libuv's threads that costs more CPU than the read itself
+ * (~0.25 ms a photo). A file above `maxBytes` is measured, not read.
  */
-function readPhoto(path: string, maxBytes: number): { size: number; bytes?: Buffer } | string {
+function readPhoto(path: string, maxBytes: number): PhotoFile {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     const st = fstatSync(fd);
-    if (!st.isFile()) return 'not a file';
-    if (st.size > maxBytes) return { size: st.size };
+    if (!st.isFile()) return { kind: 'not a file' };
+    if (st.size > maxBytes) return { kind: 'too large', size: st.size };
     const bytes = Buffer.allocUnsafe(st.size);
     let at = 0;
-    while (at < st.size) {
-      const n = readSync(fd, bytes, at, st.size - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    return { size: st.size, bytes: at === st.size ? bytes : bytes.subarray(0, at) };
+    for (let n = 1; at < st.size && n > 0; at += n) n = readSync(fd, bytes, at, st.size - at, at);
+    return { kind: 'read', bytes: at === st.size ? bytes : bytes.subarray(0, at) };
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return { kind: 'failed', reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
