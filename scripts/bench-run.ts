@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeContext } from '../pipeline/core/context.js';
 import { makeLogger } from '../pipeline/core/log.js';
+import { SkillcertError } from '../pipeline/core/errors.js';
 import { runBatch, type RunOptions } from '../pipeline/batch/run.js';
 import { planBatch } from '../pipeline/batch/plan.js';
 import { printTemplate, startEngines } from '../pipeline/batch/engines.js';
@@ -46,6 +47,12 @@ const REFERENCE = 300;
 const STATUS = '/proc/self/status';
 const highWater = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(STATUS, 'utf8'))?.[1] ?? 0) / 1024;
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+// A refused input (a profile without its identity, a damaged roster) is its message; anything else, a bug, its stack.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`bench: ${err instanceof SkillcertError ? err.message : (err.stack ?? String(err))}\n`);
+  process.exit(1);
+});
 
 const opts = JSON.parse(readFileSync(0, 'utf8')) as RunOptions & { readonly printOnly?: boolean };
 const ctx = makeContext({ now: new Date('2026-11-20T10:00:00+08:00'), log: makeLogger('warn'), operator: 'bench' });

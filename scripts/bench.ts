@@ -28,11 +28,21 @@ import { gb11643CheckDigit } from '../pipeline/core/gb11643.js';
 import { startPostgres, type PgServer } from '../test/helpers/postgres.js';
 import { startTestPki, type TestPki } from '../test/pki/_pki.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, postgres: { type: 'boolean', default: false }, level: { type: 'string', default: 'B-B' }, keep: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false } } });
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+const { values } = (() => {
+  try {
+    return parseArgs({ options: { count: { type: 'string', default: '1000' }, workers: { type: 'string' }, postgres: { type: 'boolean', default: false }, level: { type: 'string', default: 'B-B' }, keep: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false } } });
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+})();
 const counts = values.count.split(',').map(Number);
 const levels = values.level.split(',');
-if (!levels.every((l) => ['B-B', 'B-T', 'B-LT', 'B-LTA'].includes(l))) throw new Error(`Expected --level as B-B, B-T, B-LT or B-LTA, comma-separated, but received ${values.level}`);
-if (!counts.every((n) => Number.isInteger(n) && n >= 1)) throw new Error(`Expected --count as whole numbers ≥ 1, comma-separated, but received ${values.count}`);
+if (!levels.every((l) => ['B-B', 'B-T', 'B-LT', 'B-LTA'].includes(l))) usage(`expected --level as B-B, B-T, B-LT or B-LTA, comma-separated, but received ${values.level}`);
+if (!counts.every((n) => Number.isInteger(n) && n >= 1)) usage(`expected --count as whole numbers ≥ 1, comma-separated, but received ${values.count}`);
 
 /** user + system CPU of this process's waited-for children and their waited-for descendants (Linux /proc), in ms. */
 function childrenCpuMs(): number {
@@ -93,6 +103,10 @@ try {
   if (values.postgres) pgServer = await startPostgres();
   process.stdout.write(`machine: ${availableParallelism()} cores; registry ${values.postgres ? 'PostgreSQL (loopback, queued batch of one machine)' : 'SQLite'}\n`);
   for (const count of counts) for (const level of levels) await bench(count, level, profileFor(level));
+} catch (err) {
+  // The batch process has printed why it stopped; a failure here is named, without a stack.
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exitCode = 1;
 } finally {
   await pgServer?.stop();
   await pki?.close();
