@@ -8,6 +8,7 @@ import { CERTIFICATE_LEVEL, flate } from './pdf-native.js';
 import { PDFArray, PDFName, PDFNumber, PDFRawStream, PDFString, type PDFContext, type PDFRef } from 'pdf-lib';
 import { type Face, glyphOf } from '../fonts/index.js';
 import { subsetOf, type Subsetter } from './subset.js';
+import { remember } from '../core/memo.js';
 
 /** Font-wide values of the font descriptor, in glyph space (1000 units per em), computed once per face. */
 interface Descriptor {
@@ -56,6 +57,23 @@ function utf16Hex(cp: number): string {
   return hex(0xd800 + (v >> 10)) + hex(0xdc00 + (v & 0x3ff));
 }
 
+/** A subset's streams and widths, the same for every certificate that draws the same code points with the face. */
+interface Written {
+  readonly file: Buffer;
+  readonly length1: number;
+  readonly cff: boolean;
+  readonly widths: readonly number[];
+  readonly toUnicode: Buffer;
+}
+
+/**
+ * Subsets written, by face and the code points of their CIDs: certificates of one batch draw the same Latin letters
+ * and digits again and again (the number, the dates, the occupation's English name), so their Latin subset is made
+ * and deflated once, not once a certificate; a name's CJK subset rarely repeats and ages out.
+ */
+const written = new Map<string, Written>();
+const WRITTEN_MAX = 256;
+
 export class EmbeddedFont {
   private readonly subset: Subsetter;
   /** The code point first drawn with each subset glyph (index = CID). */
@@ -65,8 +83,23 @@ export class EmbeddedFont {
     readonly face: Face,
     /** The font's /BaseFont: a subset tag, a plus sign and the PostScript name (§9.6.4). */
     readonly baseFont: string,
+    /**
+     * Every text this font will encode, when known: their glyphs are numbered by glyph id (each drawn with its
+     * lowest code point), so the same code points always make the same subset, which is then written once.
+     */
+    texts: readonly string[] = [],
   ) {
     this.subset = subsetOf(face);
+    const byGlyph = new Map<number, number>();
+    for (const text of texts) {
+      for (const ch of text) {
+        const cp = ch.codePointAt(0)!;
+        const gid = glyphOf(face, cp).id;
+        const known = byGlyph.get(gid);
+        if (known === undefined || cp < known) byGlyph.set(gid, cp);
+      }
+    }
+    for (const [gid, cp] of [...byGlyph].sort((a, b) => a[0] - b[0])) this.unicode[this.subset.include(gid)] ??= cp;
   }
 
   /** The string operand of Tj for `text`: one two-byte CID per character, in this font's subset. */
@@ -84,13 +117,21 @@ export class EmbeddedFont {
   /** Registers the font's objects (Type 0 font, CIDFont, descriptor, font file, ToUnicode) in `ctx`. */
   write(ctx: PDFContext): PDFRef {
     const d = descriptorOf(this.face);
-    const file = this.subset.encode();
-    const fontFile = ctx.register(
-      PDFRawStream.of(
-        ctx.obj(this.subset.cff ? { Subtype: 'CIDFontType0C', Filter: 'FlateDecode' } : { Length1: file.length, Filter: 'FlateDecode' }),
-        flate(file, CERTIFICATE_LEVEL),
-      ),
-    );
+    // The CIDs' code points (a composite glyph's components, never drawn, have none) fix the subset's glyphs.
+    const key = `${this.face.file}|${this.face.postscriptName}|${Array.from(this.unicode, (cp) => cp ?? '-').join(',')}`;
+    const w = remember(written, key, WRITTEN_MAX, (): Written => {
+      const file = this.subset.encode();
+      const widths: number[] = [];
+      for (let cid = 1; cid < this.unicode.length; cid++) widths.push(this.subset.advance(cid) * d.scale);
+      return {
+        file: flate(file, CERTIFICATE_LEVEL),
+        length1: file.length,
+        cff: this.subset.cff,
+        widths,
+        toUnicode: flate(Buffer.from(this.cmap(), 'latin1'), CERTIFICATE_LEVEL),
+      };
+    });
+    const fontFile = ctx.register(PDFRawStream.of(ctx.obj(w.cff ? { Subtype: 'CIDFontType0C', Filter: 'FlateDecode' } : { Length1: w.length1, Filter: 'FlateDecode' }), w.file));
     const descriptor = ctx.register(
       ctx.obj({
         Type: 'FontDescriptor',
@@ -103,17 +144,17 @@ export class EmbeddedFont {
         CapHeight: d.capHeight,
         XHeight: d.xHeight,
         StemV: 0,
-        [this.subset.cff ? 'FontFile3' : 'FontFile2']: fontFile,
+        [w.cff ? 'FontFile3' : 'FontFile2']: fontFile,
       }),
     );
     // W: the widths of CIDs 1 to the highest drawn, in one run (the subset numbers glyphs consecutively; a
     // composite glyph's components, never drawn themselves, may sit in between); CID 0 takes /DW.
     const widths = PDFArray.withContext(ctx);
-    for (let cid = 1; cid < this.unicode.length; cid++) widths.push(PDFNumber.of(this.subset.advance(cid) * d.scale));
+    for (const width of w.widths) widths.push(PDFNumber.of(width));
     const cidFont = ctx.register(
       ctx.obj({
         Type: 'Font',
-        Subtype: this.subset.cff ? 'CIDFontType0' : 'CIDFontType2',
+        Subtype: w.cff ? 'CIDFontType0' : 'CIDFontType2',
         CIDToGIDMap: 'Identity',
         BaseFont: this.baseFont,
         CIDSystemInfo: { Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 },
@@ -121,7 +162,7 @@ export class EmbeddedFont {
         W: [1, widths],
       }),
     );
-    const toUnicode = ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), flate(Buffer.from(this.cmap(), 'latin1'), CERTIFICATE_LEVEL)));
+    const toUnicode = ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), w.toUnicode));
     return ctx.register(
       ctx.obj({
         Type: 'Font',

@@ -117,13 +117,22 @@ export async function composeCertificate(t: Template, fonts: FontSet, input: Ove
   const xobjects = update.child(resources, 'XObject');
   const ops: string[] = [];
 
-  // Text: one font resource per face, subset to the glyphs of this certificate.
+  // Text: one font resource per face, subset to the glyphs of this certificate (all its texts known up front, so
+  // that equal glyph sets give equal subsets: embed-font.ts writes each once).
+  const textsByFace = new Map<Face, string[]>();
+  for (const text of placed) {
+    for (const { face, text: t } of text.lines.flatMap((line) => line.runs)) {
+      const texts = textsByFace.get(face);
+      if (texts) texts.push(t);
+      else textsByFace.set(face, [t]);
+    }
+  }
   const embedded = new Map<Face, { font: EmbeddedFont; name: string }>();
   const fontFor = (face: Face) => {
     let e = embedded.get(face);
     if (!e) {
       const taken = new Set([...embedded.values()].map((x) => x.name));
-      e = { font: new EmbeddedFont(face, subsetName(face, input.fields.number)), name: freshName(fontRes, 'SkF', taken) };
+      e = { font: new EmbeddedFont(face, subsetName(face, input.fields.number), textsByFace.get(face)), name: freshName(fontRes, 'SkF', taken) };
       embedded.set(face, e);
     }
     return e;

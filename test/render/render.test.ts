@@ -1,7 +1,8 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
 import sharp from 'sharp';
 import { FontSet } from '../../pipeline/fonts/index.js';
 import { loadProfile, type Profile } from '../../pipeline/core/profile.js';
@@ -173,6 +174,34 @@ test('a portrait photo embedded as it came is fitted into the 30 mm box, centred
   const near = (a: number, b: number) => Math.abs(a - b) <= TOL;
   t.true(near(box.h, 30) && near(box.w, (30 * 400) / 520), `photo is ${box.w.toFixed(2)} × ${box.h.toFixed(2)} mm`);
   t.true(near(box.y, el.y) && near(box.x + box.w / 2, el.x + el.w / 2), `centred in its box at (${box.x.toFixed(2)}, ${box.y.toFixed(2)})`);
+});
+
+/** The overlay's fonts (resources SkF…) of a certificate: PostScript name (without the subset tag) → font file bytes. */
+async function overlayFontFiles(file: string): Promise<Map<string, string>> {
+  const doc = await PDFDocument.load(readFileSync(file));
+  const fontsDict = doc.getPage(0).node.Resources()!.lookup(PDFName.of('Font'), PDFDict);
+  const files = new Map<string, string>();
+  for (const [name, ref] of fontsDict.entries()) {
+    if (!name.asString().startsWith('/SkF')) continue;
+    const type0 = doc.context.lookup(ref, PDFDict);
+    const descendant = doc.context.lookup(type0.lookup(PDFName.of('DescendantFonts'), PDFArray).get(0), PDFDict);
+    const descriptor = descendant.lookup(PDFName.of('FontDescriptor'), PDFDict);
+    const stream = doc.context.lookup(descriptor.get(PDFName.of('FontFile2')));
+    if (!(stream instanceof PDFRawStream)) throw new Error(`${name.asString()}: no FontFile2 stream`);
+    files.set(descendant.lookup(PDFName.of('BaseFont'), PDFName).asString().replace(/^\/[A-Z]{6}\+/, ''), Buffer.from(stream.getContents()).toString('base64'));
+  }
+  return files;
+}
+
+test('two certificates that draw the same Latin letters and digits carry the same Latin subset, byte for byte; their names\' subsets differ', async (t) => {
+  const a = await overlayFontFiles((await certificate('style-one')).file);
+  const b = await overlayFontFiles((await certificate('style-one', { ...record, name: '王芳', number: 'S000011084012263000002' })).file);
+  const latin = fonts.primary('times').postscriptName;
+  const cjk = fonts.primary('fangsong').postscriptName;
+  t.truthy(a.get(latin), `an overlay font ${latin} in ${[...a.keys()].join(', ')}`);
+  t.is(a.get(latin), b.get(latin), 'the same Latin code points give the same subset');
+  t.truthy(a.get(cjk));
+  t.not(a.get(cjk), b.get(cjk), 'other names, other CJK glyphs');
 });
 
 test('第九条: an empty job is printed as —— and the level as 三级/高级工', async (t) => {
