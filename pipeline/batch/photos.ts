@@ -28,7 +28,7 @@ export interface Pending { readonly row: Row; readonly photo: Settling<PhotoResu
 const PREPARING = 2;
 
 /**
- * The accepted rows in roster order, each with its photo being prepared (sharp works on libuv's threads, several
+ * The accepted rows in roster order, each with its photo being prepared (sharp works on libuv's threads, PREPARING
  * at once), at most `window` rows ahead of the rows released as finished.
  */
 export class PhotoQueue {

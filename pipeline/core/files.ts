@@ -63,7 +63,11 @@ export function writeAtomicSync(file: string, data: Uint8Array | string): string
     renameSync(tmp, file);
     return file;
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the write's own failure is the one to report
+    }
     throw new SkillcertError('E_IO', `cannot write ${file}: ${(err as Error).message}; check that the folder is writable and has space`, { file }, { cause: err });
   }
 }
