@@ -259,27 +259,16 @@ type Header = Pick<Metadata, 'format' | 'width' | 'height' | 'orientation' | 'sp
  * damaged scan.
  */
 export function plainJpegHeader(jpeg: Buffer): Header | undefined {
-  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
-  for (let i = 2; i + 4 <= jpeg.length; ) {
-    if (jpeg[i] !== 0xff) return undefined;
-    const marker = jpeg[i + 1]!;
-    if (marker === 0xff) {
-      i++;
-      continue;
-    }
-    const end = i + 2 + jpeg.readUInt16BE(i + 2);
-    if (end > jpeg.length || marker === 0xda) return undefined; // a scan before the frame
-    if ((marker >= 0xe1 && marker <= 0xef) || (marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)) {
-      return undefined; // EXIF, ICC, Adobe, other application data; progressive, lossless or arithmetic frames
-    }
+  for (const { marker, at, end } of headerSegments(jpeg)) {
+    // EXIF, ICC, Adobe, other application data; a scan before the frame; progressive, lossless or arithmetic frames
+    if ((marker >= 0xe1 && marker <= 0xef) || marker === 0xda || (isFrame(marker) && marker !== 0xc0 && marker !== 0xc1)) return undefined;
     if (marker === 0xc0 || marker === 0xc1) {
-      if (end - i < 10 || jpeg[i + 4] !== 8 || jpeg[i + 9] !== 3) return undefined; // 8-bit samples, three components
-      const height = jpeg.readUInt16BE(i + 5);
-      const width = jpeg.readUInt16BE(i + 7);
+      if (end - at < 10 || jpeg[at + 4] !== 8 || jpeg[at + 9] !== 3) return undefined; // 8-bit samples, three components
+      const height = jpeg.readUInt16BE(at + 5);
+      const width = jpeg.readUInt16BE(at + 7);
       if (width === 0 || height === 0) return undefined;
       return { format: 'jpeg', width, height, space: 'srgb', channels: 3, isProgressive: false };
     }
-    i = end;
   }
   return undefined;
 }
@@ -290,41 +279,55 @@ export function plainJpegHeader(jpeg: Buffer): Header | undefined {
  * Kept: SOI, APP0 (JFIF), APP14 (Adobe colour transform), the tables, the frame, the scan and the end marker.
  */
 export function withoutMetadata(jpeg: Buffer): Buffer | undefined {
-  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
   const kept: Buffer[] = [jpeg.subarray(0, 2)];
   let frame = false;
-  for (let i = 2; i + 4 <= jpeg.length; ) {
-    if (jpeg[i] !== 0xff) return undefined;
-    const marker = jpeg[i + 1]!;
-    if (marker === 0xff) {
-      i++; // a fill byte before the marker
-      continue;
-    }
+  for (const { marker, at, end } of headerSegments(jpeg)) {
     if (marker === 0xda) {
       // Start of scan: the entropy-coded image, then the end marker. In the coded data a 0xFF is followed by 0x00
       // (stuffing) or a restart marker; anything else ends the scan. One scan then the end of the image, and what
       // follows (a trailer, an appended file, a second image with its own EXIF) is cut; another scan: converted.
       if (!frame) return undefined;
-      for (let k = i + 2 + jpeg.readUInt16BE(i + 2); k + 1 < jpeg.length; k++) {
+      for (let k = end; k + 1 < jpeg.length; k++) {
         if (jpeg[k] !== 0xff) continue;
         const next = jpeg[k + 1]!;
         if (next === 0x00 || next === 0xff || (next >= 0xd0 && next <= 0xd7)) continue;
         if (next !== 0xd9) return undefined;
-        kept.push(jpeg.subarray(i, k + 2));
+        kept.push(jpeg.subarray(at, k + 2));
         return Buffer.concat(kept);
       }
       return undefined;
     }
-    const end = i + 2 + jpeg.readUInt16BE(i + 2);
-    if (end > jpeg.length) return undefined;
-    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isFrame && marker !== 0xc0 && marker !== 0xc1) return undefined; // progressive, lossless or arithmetic coding
-    frame ||= isFrame;
+    if (isFrame(marker) && marker !== 0xc0 && marker !== 0xc1) return undefined; // progressive, lossless or arithmetic coding
+    frame ||= isFrame(marker);
     const metadata = (marker >= 0xe1 && marker <= 0xef && marker !== 0xee) || marker === 0xfe;
-    if (!metadata) kept.push(jpeg.subarray(i, end));
-    i = end;
+    if (!metadata) kept.push(jpeg.subarray(at, end));
   }
   return undefined;
+}
+
+/** A start-of-frame marker (SOF0-SOF15; C4, C8 and CC are the Huffman table, JPG and arithmetic conditioning). */
+const isFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+
+/**
+ * A JPEG's marker segments after SOI, up to and including the first start of scan (0xDA, whose `end` is where the
+ * coded data begins): each with its marker and where it starts and ends, fill bytes skipped. Nothing for a file
+ * that does not start with SOI; it stops at the first segment that is not a marker or runs past the end.
+ */
+function* headerSegments(jpeg: Buffer): Generator<{ marker: number; at: number; end: number }> {
+  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return;
+  for (let i = 2; i + 4 <= jpeg.length; ) {
+    if (jpeg[i] !== 0xff) return;
+    const marker = jpeg[i + 1]!;
+    if (marker === 0xff) {
+      i++; // a fill byte before the marker
+      continue;
+    }
+    const end = i + 2 + jpeg.readUInt16BE(i + 2);
+    if (end > jpeg.length) return;
+    yield { marker, at: i, end };
+    if (marker === 0xda) return;
+    i = end;
+  }
 }
 
 /**
