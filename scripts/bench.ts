@@ -114,13 +114,28 @@ try {
   else rmSync(work, { recursive: true, force: true });
 }
 
+/**
+ * scripts/bench-run.ts on `input`, in a process of its own as `skillcert run` runs (glibc's malloc arenas capped, as
+ * bin/skillcert caps them); its standard output. Spawned, not spawnSync: the test PKI above B-B answers from this
+ * process's event loop.
+ */
+async function benchRun(input: object, what: string): Promise<string> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify(input));
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+  if (code !== 0) throw new Error(`bench: ${what} ended with ${code ?? signal}`);
+  return stdout;
+}
+
 /** Prints the batch's template into its output folder's print cache, in a process of its own; its tree's CPU in ms. */
 async function printFirst(input: object): Promise<number> {
   const before = childrenCpuMs();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], { stdio: ['pipe', 'inherit', 'inherit'] });
-  child.stdin.end(JSON.stringify({ ...input, printOnly: true }));
-  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-  if (code !== 0) throw new Error(`bench: printing the template ended with ${code ?? signal}`);
+  await benchRun({ ...input, printOnly: true }, 'printing the template');
   return childrenCpuMs() - before;
 }
 
@@ -147,17 +162,7 @@ async function bench(count: number, level: string, profile: string): Promise<voi
   const children0 = childrenCpuMs();
   // This process's own CPU while the batch runs: above B-B, the loopback PKI's answers, on the same two cores.
   const own0 = process.cpuUsage();
-  // (spawned, not spawnSync: the test PKI above B-B answers from this process's event loop)
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
-    // As bin/skillcert runs the CLI: glibc's malloc arenas capped (see there).
-    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin.end(JSON.stringify(input));
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-  if (code !== 0) throw new Error(`bench: the batch process ended with ${code ?? signal}`);
+  const stdout = await benchRun(input, 'the batch process');
   const treeCpuMs = childrenCpuMs() - children0;
   const own = process.cpuUsage(own0);
   const pkiCpuMs = (own.user + own.system) / 1000;
