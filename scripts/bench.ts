@@ -22,7 +22,7 @@ import ExcelJS from 'exceljs';
 import sharp from 'sharp';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { FIXTURES_DIR } from '../pipeline/core/paths.js';
+import { FIXTURES_DIR, ROOT } from '../pipeline/core/paths.js';
 import type { BenchRun } from './bench-run.js';
 import { gb11643CheckDigit } from '../pipeline/core/gb11643.js';
 import { startPostgres, type PgServer } from '../test/helpers/postgres.js';
@@ -115,12 +115,13 @@ try {
 }
 
 /**
- * scripts/bench-run.ts on `input`, in a process of its own as `skillcert run` runs (glibc's malloc arenas capped, as
- * bin/skillcert caps them); its standard output. Spawned, not spawnSync: the test PKI above B-B answers from this
+ * scripts/bench-run.ts on `input`, in a process of its own as `skillcert run` runs (glibc's malloc arenas capped and
+ * V8's heap flags of bin/node-flags, as bin/skillcert runs it); its standard output. Spawned, not spawnSync: the test PKI above B-B answers from this
  * process's event loop.
  */
 async function benchRun(input: object, what: string): Promise<string> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
+  const flags = readFileSync(join(ROOT, 'bin', 'node-flags'), 'utf8').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...flags, fileURLToPath(new URL('./bench-run.js', import.meta.url))], {
     env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
