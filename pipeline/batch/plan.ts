@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { CERTIFICATES_DIR } from '../bundle/model.js';
 import { type Identity, loadIdentity } from '../certificate/identity.js';
 import type { Context } from '../core/context.js';
 import type { Profile } from '../core/profile.js';
@@ -102,5 +103,5 @@ export function batchIdFor(profile: Profile, rosterSha256: string, issueDate?: s
 export function placeBatch(plan: BatchPlan, rosterSha256: string): BatchPlace {
   const batchId = batchIdFor(plan.identity.profile, rosterSha256, plan.issueDate, plan.sheet);
   const dir = join(plan.out, batchId);
-  return { batchId, dir, certDir: join(dir, 'certificates') };
+  return { batchId, dir, certDir: join(dir, CERTIFICATES_DIR) };
 }

@@ -8,10 +8,10 @@
  * only then may jobs run.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { CertificateKit, KitValidation } from '../certificate/produce.js';
 import { SkillcertError } from '../core/errors.js';
+import { startThread } from '../core/threads.js';
 import { type Job, type JobResult, type KitParts, prepareKit, runJob, withTemplate, type WorkerInit, type WorkerMessage } from './worker.js';
 
 interface Slot { worker: Worker; busy: number }
@@ -52,12 +52,8 @@ export class Pool {
       pool.parts = prepareKit(init);
       return pool;
     }
-    // Under tsx (tests) the worker is the .ts file and needs the same loader; compiled, it is worker.js.
-    const self = fileURLToPath(import.meta.url);
-    const ts = self.endsWith('.ts');
-    const url = new URL(ts ? './worker.ts' : './worker.js', import.meta.url);
     const started = Array.from({ length: size }, () => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(url, { workerData: init, resourceLimits: WORKER_LIMITS, ...(ts ? { execArgv: ['--import', 'tsx'] } : {}) });
+      const worker = startThread(import.meta.url, './worker', { workerData: init, resourceLimits: WORKER_LIMITS });
       const slot: Slot = { worker, busy: 0 };
       pool.slots.push(slot);
       worker.on('message', (m: JobResult | { ready: true }) => {

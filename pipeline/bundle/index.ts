@@ -3,16 +3,17 @@
  * one archive of the filing bundle. `writeBatchOutputs` is what the orchestrator calls; the individual
  * writers are exported for commands that need one of them (e.g. the filing material alone).
  */
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BatchSummary, DeadlineWarning } from '../core/summary.js';
 import type { FontSet } from '../fonts/index.js';
 import type { Profile } from '../core/profile.js';
-import { writeArchive } from './archive.js';
+import { startArchive, writeArchive } from './archive.js';
 import { deadlineWarnings } from './deadlines.js';
 import type { ManifestSigner } from './jws.js';
-import { type Manifest, writeManifest } from './manifest.js';
-import { FILES, isCompetition, issueDates, jurisdiction } from './model.js';
+import { listFiles, type Manifest, writeManifest } from './manifest.js';
+import { CERTIFICATES_DIR, FILES, isCompetition, issueDates, jurisdiction } from './model.js';
 import type { FilingMaterialOptions, SampleCertificate } from './pdf/filing-material.js';
 import { writeApplicationForm, writeBatchReceipt, writeFilingMaterial, writeFilingReceipt, writeSignoffSheet } from './receipts.js';
 import { type BatchReport, buildReport, writeReport } from './report.js';
@@ -70,42 +71,51 @@ export async function writeBatchOutputs(summary: BatchSummary, profile: Profile,
   const t: TableInput = { summary, profile, dir, now };
   const files: string[] = [];
   const rel = (abs: string) => relative(dir, abs).split(sep).join('/');
-
-  const counts: Record<string, number> = {};
-  for (const c of summary.issued) counts[c.issueDate] = (counts[c.issueDate] ?? 0) + 1;
-  const warnings = mergeWarnings(summary.warnings, deadlineWarnings(issueDates(summary), profile, now, { counts }));
-
-  files.push(rel(await writeCertificateData(t)), rel(await writeCountsTable(t)), rel(await writeRoster(t)));
-  const competition = isCompetition(profile);
-  const where = jurisdiction(profile);
-  if (competition && where === 'beijing') files.push(rel(await writeCompetitionSummary(t)));
-  if (competition && where === 'sichuan') files.push(rel(await writeSichuanDeclaration(t)));
-  const tTables = performance.now();
-
-  const r = { summary, profile, fonts, dir, now };
-  files.push(await writeBatchReceipt(r), await writeSignoffSheet(r));
-  // seed 000 四（一）: 备案回执, 取证汇总表, 取证申请表 (一式二份), 取证名册 go to the Beijing centre.
-  if (competition && where === 'beijing') files.push(await writeFilingReceipt(r), await writeApplicationForm(r));
-  if (opts.sampleCertificates?.length) files.push(await writeFilingMaterial(r, opts.sampleCertificates, opts.filingMaterial));
-  const tReceipts = performance.now();
-
-  const report = buildReport(summary, profile, {
-    now, deadlines: warnings, outputs: [...files, FILES.reportJson, FILES.reportTxt],
-    timings: { 'bundle.tables': tTables - t0, 'bundle.receipts': tReceipts - tTables },
-  });
-  files.push(...(await writeReport(dir, report)));
-  const tReport = performance.now();
-
   const archive = opts.archive === false ? undefined : opts.archive ?? join(dir, archiveName(summary.batchId));
   const archiveRel = archive && !isAbsolute(relative(dir, archive)) && !relative(dir, archive).startsWith('..') ? rel(archive) : undefined;
-  const written = await writeManifest(dir, { batchId: summary.batchId, profileId: summary.profileId, created: now }, opts.signer, new Set(archiveRel ? [archiveRel] : []), opts.knownDigests);
-  files.push(...written.files);
-  const tManifest = performance.now();
-  const zipped = archive ? await writeArchive(dir, [...written.manifest.files.map((f) => f.path), ...written.files], archive, now) : undefined;
-  if (zipped && archiveRel) files.push(archiveRel);
-  const ms = (a: number, b: number) => Math.round(b - a);
-  const timings = { tables: ms(t0, tTables), receipts: ms(tTables, tReceipts), report: ms(tReceipts, tReport), manifest: ms(tReport, tManifest), archive: ms(tManifest, performance.now()) };
-  return { files, ...(zipped ? { archive: zipped.file, archiveSha256: zipped.sha256 } : {}), manifest: written.manifest, report, warnings, timings };
+  // The certificates, most of the archive, go into it on a thread of their own while the rest is written.
+  const certDir = join(dir, CERTIFICATES_DIR);
+  const certificates = archive && existsSync(certDir) ? (await listFiles(certDir)).map((f) => `${CERTIFICATES_DIR}/${f}`).filter((f) => f !== archiveRel) : [];
+  const early = archive && certificates.length ? startArchive(dir, certificates, archive, now) : undefined;
+  try {
+    const counts: Record<string, number> = {};
+    for (const c of summary.issued) counts[c.issueDate] = (counts[c.issueDate] ?? 0) + 1;
+    const warnings = mergeWarnings(summary.warnings, deadlineWarnings(issueDates(summary), profile, now, { counts }));
+
+    files.push(rel(await writeCertificateData(t)), rel(await writeCountsTable(t)), rel(await writeRoster(t)));
+    const competition = isCompetition(profile);
+    const where = jurisdiction(profile);
+    if (competition && where === 'beijing') files.push(rel(await writeCompetitionSummary(t)));
+    if (competition && where === 'sichuan') files.push(rel(await writeSichuanDeclaration(t)));
+    const tTables = performance.now();
+
+    const r = { summary, profile, fonts, dir, now };
+    files.push(await writeBatchReceipt(r), await writeSignoffSheet(r));
+    // seed 000 四（一）: 备案回执, 取证汇总表, 取证申请表 (一式二份), 取证名册 go to the Beijing centre.
+    if (competition && where === 'beijing') files.push(await writeFilingReceipt(r), await writeApplicationForm(r));
+    if (opts.sampleCertificates?.length) files.push(await writeFilingMaterial(r, opts.sampleCertificates, opts.filingMaterial));
+    const tReceipts = performance.now();
+
+    const report = buildReport(summary, profile, {
+      now, deadlines: warnings, outputs: [...files, FILES.reportJson, FILES.reportTxt],
+      timings: { 'bundle.tables': tTables - t0, 'bundle.receipts': tReceipts - tTables },
+    });
+    files.push(...(await writeReport(dir, report)));
+    const tReport = performance.now();
+
+    const written = await writeManifest(dir, { batchId: summary.batchId, profileId: summary.profileId, created: now }, opts.signer, new Set(archiveRel ? [archiveRel] : []), opts.knownDigests);
+    files.push(...written.files);
+    const tManifest = performance.now();
+    const entries = [...written.manifest.files.map((f) => f.path), ...written.files];
+    const zipped = !archive ? undefined : early ? await early.finish(entries) : await writeArchive(dir, entries, archive, now);
+    if (zipped && archiveRel) files.push(archiveRel);
+    const ms = (a: number, b: number) => Math.round(b - a);
+    // archive: what was left of it once the manifest was written (its certificates went in meanwhile).
+    const timings = { tables: ms(t0, tTables), receipts: ms(tTables, tReceipts), report: ms(tReceipts, tReport), manifest: ms(tReport, tManifest), archive: ms(tManifest, performance.now()) };
+    return { files, ...(zipped ? { archive: zipped.file, archiveSha256: zipped.sha256 } : {}), manifest: written.manifest, report, warnings, timings };
+  } finally {
+    await early?.close();
+  }
 }
 
 export { safeCell, safeText, isDangerous, NEUTRALISER } from '../core/cells.js';

@@ -9,7 +9,7 @@ import { join, posix } from 'node:path';
 import { hashFile } from '../core/digest.js';
 import { SkillcertError } from '../core/errors.js';
 import { signDetached, type ManifestSigner } from './jws.js';
-import { isTemporary, writeAtomic } from '../core/files.js';
+import { byBytes, isTemporary, writeAtomic } from '../core/files.js';
 import { FILES } from './model.js';
 
 export const MANIFEST_FORMAT = 'skillcert-manifest/1';
@@ -40,9 +40,6 @@ export interface ManifestMeta {
 
 /** Names the manifest never lists: itself and its signature (they travel next to it). */
 export const SELF = new Set<string>([FILES.manifest, FILES.signature]);
-
-/** Byte order of the UTF-8 paths: the same on every machine and locale. */
-export const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** Regular files under `dir`, relative with forward slashes, in byte order; `exclude` holds relative paths. */
 export async function listFiles(dir: string, exclude: ReadonlySet<string> = new Set()): Promise<string[]> {

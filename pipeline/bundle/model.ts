@@ -8,6 +8,9 @@ import type { Profile } from '../core/profile.js';
 import type { BatchSummary, IssuedCertificate } from '../core/summary.js';
 
 /** Paths inside the batch folder (forward slashes: they are also the archive's entry names). */
+/** The batch folder's certificates, one PDF each, named by number. */
+export const CERTIFICATES_DIR = 'certificates';
+
 export const FILES = {
   certificateData: 'tables/certificate-data.xlsx',
   counts: 'tables/summary-counts.xlsx',

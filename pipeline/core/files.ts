@@ -21,6 +21,9 @@ export function tempPath(file: string): string {
   return join(dirname(file), `${TEMP_PREFIX}${basename(file)}-${host()}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/** Byte order of the UTF-8 paths: the same on every machine and locale (the manifest's and the archive's order). */
+export const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
 /** True for a name that tempPath made (a partial write: never part of a batch or a bundle). */
 export function isTemporary(name: string): boolean {
   return name.startsWith(TEMP_PREFIX);

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { writeArchive } from '../../pipeline/bundle/archive.js';
+import { startArchive, writeArchive } from '../../pipeline/bundle/archive.js';
 import { writeBatchOutputs, type BatchOutputs } from '../../pipeline/bundle/index.js';
 import { signDetached, verifyDetached } from '../../pipeline/bundle/jws.js';
 import { writeManifest } from '../../pipeline/bundle/manifest.js';
@@ -265,6 +265,43 @@ test('a file that cannot be read fails the archive with its reason, and no parti
     t.regex(err!.message, /cannot write the archive .*bundle\.zip: .*ENOENT.*gone/, files.join(' '));
   }
   t.deepEqual(readdirSync(join(d, 'out')), [], 'neither the archive nor its temporary file');
+});
+
+test('the archive started on its own thread with the certificates is byte for byte the one written in one go', async (t) => {
+  const d = tmp();
+  mkdirSync(join(d, 'certificates'));
+  const certs = Array.from({ length: 40 }, (_, i) => `certificates/S${String(i).padStart(4, '0')}.pdf`);
+  for (const c of certs) writeFileSync(join(d, c), `%PDF-1.7 ${c}\n`.repeat(50));
+  for (const f of ['manifest.json', 'manifest.json.jws', 'report.txt']) writeFileSync(join(d, f), f);
+  const all = [...certs, 'manifest.json', 'manifest.json.jws', 'report.txt'];
+  const whole = await writeArchive(d, all, join(d, 'whole.zip'), now);
+  // Given out of order, and the certificates again among the rest: the thread keeps them once, in order.
+  const early = startArchive(d, [...certs].reverse(), join(d, 'early.zip'), now);
+  const written = await early.finish([...all].reverse());
+  await early.close();
+  t.deepEqual(readFileSync(written.file), readFileSync(whole.file));
+  t.is(written.sha256, whole.sha256);
+  // A file the bundle wrote sorts before the certificates: the thread's archive is dropped, the whole written in order.
+  writeFileSync(join(d, 'a-note.txt'), 'n');
+  const mixed = startArchive(d, certs, join(d, 'mixed.zip'), now);
+  const m = await mixed.finish(['a-note.txt', ...all]);
+  t.deepEqual(readFileSync(m.file), readFileSync((await writeArchive(d, ['a-note.txt', ...all], join(d, 'mixed-whole.zip'), now)).file));
+  t.deepEqual((await entries(m.file)).map(([n]) => n), ['a-note.txt', ...all]);
+  // Stopped before its end (the bundle failed): no archive and no temporary; a second close is harmless.
+  const stopped = startArchive(d, certs, join(d, 'out', 'stopped.zip'), now);
+  await stopped.close();
+  await stopped.close();
+  t.deepEqual(readdirSync(join(d, 'out')), []);
+});
+
+test('a certificate the archive\'s thread cannot read fails the archive with the reason, and no partial archive is left', async (t) => {
+  const d = tmp();
+  writeFileSync(join(d, 'a.txt'), 'a');
+  const early = startArchive(d, ['certificates/gone.pdf'], join(d, 'out', 'bundle.zip'), now);
+  const err = await t.throwsAsync(early.finish(['certificates/gone.pdf', 'manifest.json']));
+  t.is((err as { code?: string }).code, 'E_IO');
+  t.regex(err!.message, /cannot write the archive .*bundle\.zip: .*ENOENT.*gone\.pdf/);
+  t.deepEqual(readdirSync(join(d, 'out')), []);
 });
 
 test('without a signer the manifest is written unsigned and the bundle reports it', async (t) => {
