@@ -3,7 +3,6 @@
  * with an 8-bit soft mask at 300 dpi cost ~50 KB a seal in every certificate; the stencil costs a few KB and
  * prints sharper (600 dpi is the printers' resolution). The colour is the seal's own mean ink colour.
  */
-import sharp from 'sharp';
 import { concatTransformationMatrix, drawObject, type PDFDocument, PDFName, type PDFPage, popGraphicsState, pushGraphicsState, setFillingRgbColor, setGraphicsState } from 'pdf-lib';
 import { SkillcertError } from '../core/errors.js';
 
@@ -24,6 +23,9 @@ export async function sealStencil(png: Uint8Array, wMm: number, hMm: number, sou
   const height = Math.round((hMm / MM_PER_INCH) * dpi);
   let raw: Buffer;
   try {
+    // Loaded here, not with the module: the certificate workers draw stencils (drawStencil) but never make one, and
+    // sharp costs a thread ~0.15 s of CPU to load.
+    const { default: sharp } = await import('sharp');
     raw = await sharp(png, { limitInputPixels: 40_000_000 })
       .resize({ width, height, fit: 'contain', background: { r: 255, g: 255, b: 255, alpha: 0 }, kernel: 'lanczos3' })
       .ensureAlpha()
