@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
+import { PDFDocument, PDFName, PDFRawStream } from '../pdf/lib.js';
 import { correctAndRerender, reissueAndRerender, resumePending, writeCorrectionForms, type RenderAndSign, type ResumeReport } from './index.js';
 import { produceCertificate, type CertificateKit } from '../certificate/produce.js';
 import type { Context } from '../core/context.js';

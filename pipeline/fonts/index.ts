@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
-import * as fontkit from 'fontkit';
+import * as fontkit from './fontkit.js';
 import { SkillcertError } from '../core/errors.js';
 import type { RoleReport } from '../core/summary.js';
 import { FONTS_DIR } from '../core/paths.js';

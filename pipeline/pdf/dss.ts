@@ -3,7 +3,7 @@
  * its /Certs, /OCSPs and /CRLs streams, decoded. Read by the signer (to extend a DSS without repeating data) and
  * by the verifier (offline validation with the file's own data). A codec, not a stage.
  */
-import { decodePDFRawStream, PDFArray, PDFDict, type PDFDocument, PDFName, type PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
+import { decodePDFRawStream, PDFArray, PDFDict, type PDFDocument, PDFName, type PDFObject, PDFRawStream, PDFRef } from './lib.js';
 
 export interface DssContent {
   readonly dict?: PDFDict;

@@ -24,7 +24,7 @@ import {
   PDFRef,
   PDFTrailer,
   PDFTrailerDict,
-} from 'pdf-lib';
+} from './lib.js';
 
 /** Offset of the last cross-reference table of `bytes`, from its `startxref`. */
 function lastXref(bytes: Uint8Array): number {

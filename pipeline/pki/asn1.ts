@@ -2,7 +2,7 @@
  * Small ASN.1 helpers over asn1js and the object identifiers that signing and verifying share.
  * (The verifier imports these too: they are a codec, not a stage.)
  */
-import * as asn1js from 'asn1js';
+import * as asn1js from './asn1js.js';
 
 export const OID = {
   // PKCS#7 / CMS content types (RFC 5652)

@@ -5,8 +5,8 @@
  * of `skillcert verify`.
  */
 import { X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import * as asn1js from './asn1js.js';
+import * as pkijs from './pkijs.js';
 import { SkillcertError } from '../core/errors.js';
 import { once, rememberBytes } from '../core/memo.js';
 import { OID } from './asn1.js';

@@ -6,8 +6,8 @@
  * A codec and a judgement, no I/O: fetching is the signer's (sign/revocation.ts), the verifier reads the file's DSS.
  */
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import * as asn1js from './asn1js.js';
+import * as pkijs from './pkijs.js';
 import { hashOfSignatureOid, OID, toDer } from './asn1.js';
 import { certFromDer, cn, type Cert } from './chain.js';
 import { once, remember, rememberBytes } from '../core/memo.js';

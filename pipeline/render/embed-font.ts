@@ -5,7 +5,7 @@
  * going through a PDFDocument (render/subset.ts says why the subset itself is made here).
  */
 import { CERTIFICATE_LEVEL, flate } from './pdf-native.js';
-import { PDFArray, PDFName, PDFNumber, PDFRawStream, PDFString, type PDFContext, type PDFRef } from 'pdf-lib';
+import { PDFArray, PDFName, PDFNumber, PDFRawStream, PDFString, type PDFContext, type PDFRef } from '../pdf/lib.js';
 import { type Face, glyphOf } from '../fonts/index.js';
 import { subsetOf, type Subsetter } from './subset.js';
 import { remember } from '../core/memo.js';

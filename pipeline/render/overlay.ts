@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CERTIFICATE_LEVEL, flate } from './pdf-native.js';
-import { JpegEmbedder, PDFDict, PDFHexString, PDFName, type PDFOperator, PDFRawStream, type PDFRef, PDFString } from 'pdf-lib';
+import { JpegEmbedder, PDFDict, PDFHexString, PDFName, type PDFOperator, PDFRawStream, type PDFRef, PDFString } from '../pdf/lib.js';
 import { SkillcertError } from '../core/errors.js';
 import type { Face, FontSet } from '../fonts/index.js';
 import { PdfBase, PdfUpdate } from '../pdf/update.js';

@@ -6,8 +6,8 @@
  * a CJK face), and subsets TrueType faces by copying glyph bytes (subset.ts) instead of through fontkit.
  */
 import { Readable } from 'node:stream';
-import * as fontkit from 'fontkit';
-import type { PDFDocument } from 'pdf-lib';
+import * as fontkit from '../fonts/fontkit.js';
+import type { PDFDocument } from '../pdf/lib.js';
 import type { Face } from '../fonts/index.js';
 import { useNativeDeflate } from './pdf-native.js';
 import { hasTrueTypeOutlines, TrueTypeSubset } from './subset.js';

@@ -9,7 +9,7 @@
  * pointed at zlib the first time it is read.
  */
 import { deflateSync } from 'node:zlib';
-import { PDFContext, PDFFlateStream } from 'pdf-lib';
+import { PDFContext, PDFFlateStream } from '../pdf/lib.js';
 
 /** The deflate of nothing (an empty stream), made once. */
 const EMPTY = deflateSync(new Uint8Array(0), { windowBits: 9, memLevel: 3 });

@@ -3,7 +3,7 @@
  * with an 8-bit soft mask at 300 dpi cost ~50 KB a seal in every certificate; the stencil costs a few KB and
  * prints sharper (600 dpi is the printers' resolution). The colour is the seal's own mean ink colour.
  */
-import { concatTransformationMatrix, drawObject, type PDFDocument, PDFName, type PDFPage, popGraphicsState, pushGraphicsState, setFillingRgbColor, setGraphicsState } from 'pdf-lib';
+import { concatTransformationMatrix, drawObject, type PDFDocument, PDFName, type PDFPage, popGraphicsState, pushGraphicsState, setFillingRgbColor, setGraphicsState } from '../pdf/lib.js';
 import { SkillcertError } from '../core/errors.js';
 
 export interface Stencil {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument } from '../pdf/lib.js';
 import { SkillcertError } from '../core/errors.js';
 import type { FontSet } from '../fonts/index.js';
 import { TEMPLATES_DIR } from '../core/paths.js';

@@ -9,8 +9,8 @@
  * assembled from them with a few DER headers: building the pkijs object tree for every file cost ~8 ms.
  */
 import { createHash, sign as cryptoSign } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import * as asn1js from '../pki/asn1js.js';
+import * as pkijs from '../pki/pkijs.js';
 import { OID, toDer } from '../pki/asn1.js';
 import { TAG, tlv } from '../pki/der.js';
 import type { LoadedSigner } from './identity.js';

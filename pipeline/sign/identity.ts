@@ -5,7 +5,7 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as pkijs from 'pkijs';
+import * as pkijs from '../pki/pkijs.js';
 import { SkillcertError } from '../core/errors.js';
 import { readPkcs12, Pkcs12Error } from './pkcs12.js';
 

@@ -7,7 +7,7 @@
  * added twice), which is how `skillcert extend` renews an archive.
  */
 import { createHash } from 'node:crypto';
-import { PDFDict, PDFHexString, PDFName, PDFNumber, type PDFObject, type PDFRef } from 'pdf-lib';
+import { PDFDict, PDFHexString, PDFName, PDFNumber, type PDFObject, type PDFRef } from '../pdf/lib.js';
 import { readDssOf } from '../pdf/dss.js';
 import { PdfBase, PdfUpdate } from '../pdf/update.js';
 import { docTimestampDictionary, sigFlags, uniqueFieldName } from './placeholder.js';

@@ -5,7 +5,7 @@
  * RC2-40 (pre-2010 exports) needs OpenSSL's legacy provider and is refused with the command that re-exports.
  */
 import { createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import * as asn1js from '../pki/asn1js.js';
 import { children, explicit, hashOfOid, intOf, octetsOf, oidOf, OID, parseAsn1, type HashName } from '../pki/asn1.js';
 
 const P12 = {

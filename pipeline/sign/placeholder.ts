@@ -23,7 +23,7 @@ import {
   drawObject,
   popGraphicsState,
   pushGraphicsState,
-} from 'pdf-lib';
+} from '../pdf/lib.js';
 import { SkillcertError } from '../core/errors.js';
 
 /** [x1, y1, x2, y2] in PDF points from the page's bottom-left corner. */

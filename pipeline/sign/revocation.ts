@@ -8,7 +8,7 @@
  * batch fetches it once (`prefetchValidation`) and hands it to its worker threads with the rest of the kit.
  */
 import { createHash } from 'node:crypto';
-import * as pkijs from 'pkijs';
+import * as pkijs from '../pki/pkijs.js';
 import { SkillcertError } from '../core/errors.js';
 import { isoTime } from '../core/time.js';
 import { toDer } from '../pki/asn1.js';

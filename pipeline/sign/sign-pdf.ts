@@ -8,7 +8,7 @@
  *   go into the placeholders at the offsets the writer reports. No second parse, no second save.
  */
 import { createHash } from 'node:crypto';
-import { JpegEmbedder, PDFName, PDFNumber, type PDFObject, type PDFRef, PngEmbedder } from 'pdf-lib';
+import { JpegEmbedder, PDFName, PDFNumber, type PDFObject, type PDFRef, PngEmbedder } from '../pdf/lib.js';
 import { SignPdf } from '@signpdf/signpdf';
 import { SignPdfError } from '@signpdf/utils';
 import { SkillcertError } from '../core/errors.js';

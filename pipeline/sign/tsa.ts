@@ -3,8 +3,8 @@
  * id-aa-signatureTimeStampToken over the signature value, which makes the signature PAdES B-T.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import * as asn1js from '../pki/asn1js.js';
+import * as pkijs from '../pki/pkijs.js';
 import { SkillcertError } from '../core/errors.js';
 import { OID, toDer } from '../pki/asn1.js';
 import { bytesOf, elementAt, elementsIn, smallIntOf, TAG, tlv, valueOf } from '../pki/der.js';

@@ -23,7 +23,7 @@ import { decode as cborDecode, Tag } from 'cbor2';
 import { CborTag, encodeCbor, type CborValue } from './cbor.js';
 import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
-import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from 'pdf-lib';
+import { concatTransformationMatrix, fill, PDFOperator, PDFOperatorNames, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, type PDFPage } from '../pdf/lib.js';
 import type { LevelCode } from '../core/record.js';
 import { decodeBase45, encodeBase45 } from './base45.js';
 import type { Check } from '../core/check.js';

@@ -21,7 +21,7 @@ import { pdfDocumentOf, pdfSignerCertificate, verifyPdfSignatures, type Signatur
 import { decodeQrFromPng, keysFromCertificates, type QrPayload } from './qr.js';
 import { SkillcertError } from '../core/errors.js';
 import { verifyQrText } from '../stamp/qr.js';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument } from '../pdf/lib.js';
 import { PT_PER_MM, type Sheet } from '../render/sheet.js';
 import { printedFieldsCheck, sheetOfPage } from './fields.js';
 import { readPage, type PageDrawing } from './page.js';

@@ -3,8 +3,8 @@
  * for the RFC 3161 timestamp token inside it. Written independently of the signing code on purpose.
  */
 import { createHash, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import * as asn1js from '../pki/asn1js.js';
+import * as pkijs from '../pki/pkijs.js';
 import { children, encodingOf, explicit, hashOfOid, hashOfSignatureOid, isContextTag, octetsOf, OID, oidOf, parseAsn1, type HashName } from '../pki/asn1.js';
 import { certFromDer, cn, type Cert } from '../pki/chain.js';
 

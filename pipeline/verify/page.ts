@@ -15,7 +15,7 @@
 import { inflateSync } from 'node:zlib';
 import {
   decodePDFRawStream, PDFArray, PDFDict, PDFName, PDFNumber, PDFRawStream, PDFRef, PDFStream, type PDFDocument, type PDFObject,
-} from 'pdf-lib';
+} from '../pdf/lib.js';
 
 export interface Box { readonly x0: number; readonly y0: number; readonly x1: number; readonly y1: number }
 export interface Rect { readonly x: number; readonly y: number; readonly w: number; readonly h: number }

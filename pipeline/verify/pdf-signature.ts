@@ -8,7 +8,7 @@
  * anchors, a configuration error).
  */
 import { createHash, type X509Certificate } from 'node:crypto';
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFParser, PDFRawStream, PDFRef, PDFString, type PDFObject } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFParser, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/lib.js';
 import type { SignatureLevel } from '../core/profile.js';
 import { readDss } from '../pdf/dss.js';
 import { derElementLength, OID, parseAsn1, type HashName } from '../pki/asn1.js';

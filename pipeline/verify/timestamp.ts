@@ -4,7 +4,7 @@
  * and come from a trusted TSA.
  */
 import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import * as asn1js from '../pki/asn1js.js';
 import { children, hashOfOid, octetsOf, OID, oidOf, parseAsn1, type HashName } from '../pki/asn1.js';
 import { buildPath, cn, invalidAt, isTimeStampingCert, type Cert } from '../pki/chain.js';
 import { isoTime } from '../core/time.js';

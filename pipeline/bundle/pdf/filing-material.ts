@@ -6,7 +6,7 @@
  * (embedded, not redrawn), and the style's parameter sheet as a table.
  */
 import { readFile } from 'node:fs/promises';
-import type { PDFImage, PDFPage } from 'pdf-lib';
+import type { PDFImage, PDFPage } from '../../pdf/lib.js';
 import { SkillcertError } from '../../core/errors.js';
 import type { FontSet } from '../../fonts/index.js';
 import { type Profile, profilePath } from '../../core/profile.js';

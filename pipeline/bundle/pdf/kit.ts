@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { flate } from '../../render/pdf-native.js';
-import { type PDFEmbeddedPage, PDFDocument, type PDFFont, type PDFImage, type PDFPage, PDFRawStream } from 'pdf-lib';
+import { type PDFEmbeddedPage, PDFDocument, type PDFFont, type PDFImage, type PDFPage, PDFRawStream } from '../../pdf/lib.js';
 import { type Face, type FontSet, isCjk, type Role, widthMm } from '../../fonts/index.js';
 import { fontkitAdapter, rememberFace } from '../../render/pdf-fonts.js';
 import { tokenize } from '../../render/layout.js';

@@ -1,0 +1,43 @@
+/**
+ * pdf-lib, required rather than imported. Node's ESM loader finds a CommonJS package's named exports by running
+ * cjs-module-lexer over its source and over every file that source re-exports: pdf-lib's index re-exports ~250
+ * files, which cost ~0.12 s of CPU in every thread that imported it (the main thread and each certificate worker,
+ * at every start; `require` of the same package ~0.11 s against ~0.23 s for `import`). Loaded through require, it is
+ * the same module instance an `import 'pdf-lib'` elsewhere gets (the tests do), so classes and instanceof agree.
+ */
+import { createRequire } from 'node:module';
+import type * as PdfLib from 'pdf-lib';
+
+const lib = createRequire(import.meta.url)('pdf-lib') as typeof PdfLib;
+
+export const {
+  JpegEmbedder, PDFArray, PDFContext, PDFCrossRefSection, PDFDict, PDFDocument, PDFFlateStream, PDFHexString,
+  PDFInvalidObject, PDFName, PDFNumber, PDFOperator, PDFOperatorNames, PDFParser, PDFRawStream, PDFRef, PDFStream,
+  PDFString, PDFTrailer, PDFTrailerDict, PngEmbedder, concatTransformationMatrix, decodePDFRawStream, drawObject,
+  fill, popGraphicsState, pushGraphicsState, rectangle, setFillingGrayscaleColor, setFillingRgbColor,
+  setGraphicsState
+} = lib;
+
+export type JpegEmbedder = PdfLib.JpegEmbedder;
+export type PDFArray = PdfLib.PDFArray;
+export type PDFContext = PdfLib.PDFContext;
+export type PDFCrossRefSection = PdfLib.PDFCrossRefSection;
+export type PDFDict = PdfLib.PDFDict;
+export type PDFDocument = PdfLib.PDFDocument;
+export type PDFFlateStream = PdfLib.PDFFlateStream;
+export type PDFHexString = PdfLib.PDFHexString;
+export type PDFInvalidObject = PdfLib.PDFInvalidObject;
+export type PDFName = PdfLib.PDFName;
+export type PDFNumber = PdfLib.PDFNumber;
+export type PDFOperator = PdfLib.PDFOperator;
+export type PDFOperatorNames = PdfLib.PDFOperatorNames;
+export type PDFParser = PdfLib.PDFParser;
+export type PDFRawStream = PdfLib.PDFRawStream;
+export type PDFRef = PdfLib.PDFRef;
+export type PDFStream = PdfLib.PDFStream;
+export type PDFString = PdfLib.PDFString;
+export type PDFTrailer = PdfLib.PDFTrailer;
+export type PDFTrailerDict = PdfLib.PDFTrailerDict;
+export type PngEmbedder = PdfLib.PngEmbedder;
+
+export type { PDFEmbeddedPage, PDFFont, PDFImage, PDFObject, PDFPage } from 'pdf-lib';
