@@ -21,11 +21,11 @@ const MM_PER_INCH = 25.4;
 export async function sealStencil(png: Uint8Array, wMm: number, hMm: number, source: string, dpi = 600): Promise<Stencil> {
   const width = Math.round((wMm / MM_PER_INCH) * dpi);
   const height = Math.round((hMm / MM_PER_INCH) * dpi);
+  // Loaded here, not with the module: the certificate workers draw stencils (drawStencil) but never make one, and
+  // sharp costs a thread ~0.15 s of CPU to load.
+  const { default: sharp } = await import('sharp');
   let raw: Buffer;
   try {
-    // Loaded here, not with the module: the certificate workers draw stencils (drawStencil) but never make one, and
-    // sharp costs a thread ~0.15 s of CPU to load.
-    const { default: sharp } = await import('sharp');
     raw = await sharp(png, { limitInputPixels: 40_000_000 })
       .resize({ width, height, fit: 'contain', background: { r: 255, g: 255, b: 255, alpha: 0 }, kernel: 'lanczos3' })
       .ensureAlpha()
