@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import yazl from 'yazl';
 import { byBytes, withTempFile } from '../core/files.js';
 import { type ErrorCode, SkillcertError } from '../core/errors.js';
 import { startThread } from '../core/threads.js';
+import { requireCjs } from '../core/cjs.js';
+
+const yazl = requireCjs('yazl') as typeof import('yazl');
 
 /**
  * A Date whose local-time fields read as the wall-clock time in China. The zip's DOS timestamp is local
@@ -33,7 +35,7 @@ function chinaWallClock(d: Date): Date {
 // yazl computes each entry's CRC-32 with its buffer-crc32, in JavaScript: ~10 ms a megabyte, 20 s for the
 // certificates of a 20,000-row batch. zlib.crc32 (Node >= 20.15) gives the same value natively.
 if (typeof zlib.crc32 === 'function') {
-  const fromYazl = createRequire(createRequire(import.meta.url).resolve('yazl'));
+  const fromYazl = createRequire(requireCjs.resolve('yazl'));
   const crc = fromYazl('buffer-crc32') as { unsigned: (data: Buffer, previous?: number) => number };
   crc.unsigned = (data, previous) => zlib.crc32(data, previous ?? 0);
 }

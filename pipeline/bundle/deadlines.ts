@@ -9,10 +9,12 @@
  * (1.5.7: 2004-2026); a count that runs into a year it does not know is not guessed silently: the
  * warning says the date is a weekdays-only estimate and which year's notice to check.
  */
-import chineseDays from 'chinese-days';
 import type { DeadlineWarning } from '../core/summary.js';
 import type { Profile } from '../core/profile.js';
 import { chinaDate, jurisdiction } from './model.js';
+import { requireCjs } from '../core/cjs.js';
+
+const chineseDays = requireCjs('chinese-days') as typeof import('chinese-days');
 
 /** 第十三条 */
 export const UPLOAD_WORKING_DAYS = 30;

@@ -6,8 +6,11 @@
  * node is refused after about 1 MB); and elements nest at most MAX_DEPTH deep (its tag stack is memory too).
  */
 import { TextDecoder } from 'node:util';
-import { SaxesParser } from 'saxes';
+import type { SaxesParser } from 'saxes';
 import { SkillcertError } from '../core/errors.js';
+import { requireCjs } from '../core/cjs.js';
+
+const saxes = requireCjs('saxes') as typeof import('saxes');
 
 /** Far deeper than any SpreadsheetML part (a rich-text run in a shared string is 4 deep). */
 const MAX_DEPTH = 256;
@@ -49,7 +52,7 @@ export class XmlStream {
     private readonly maxRun: number,
     handler: XmlHandler,
   ) {
-    const p = new SaxesParser({ xmlns: false, fileName: part });
+    const p = new saxes.SaxesParser({ xmlns: false, fileName: part });
     this.parser = p;
     const mark = () => {
       this.lastEvent = p.position;

@@ -1,14 +1,12 @@
 /**
- * pdf-lib, required rather than imported. Node's ESM loader finds a CommonJS package's named exports by running
- * cjs-module-lexer over its source and over every file that source re-exports: pdf-lib's index re-exports ~250
- * files, which cost ~0.12 s of CPU in every thread that imported it (the main thread and each certificate worker,
- * at every start; `require` of the same package ~0.11 s against ~0.23 s for `import`). Loaded through require, it is
- * the same module instance an `import 'pdf-lib'` elsewhere gets (the tests do), so classes and instanceof agree.
+ * pdf-lib, required rather than imported (core/cjs.ts): its index re-exports ~250 files, each of which Node's ESM
+ * loader would run cjs-module-lexer over. It is the same module instance an `import 'pdf-lib'` elsewhere gets (the
+ * tests do), so classes and instanceof agree.
  */
-import { createRequire } from 'node:module';
 import type * as PdfLib from 'pdf-lib';
+import { requireCjs } from '../core/cjs.js';
 
-const lib = createRequire(import.meta.url)('pdf-lib') as typeof PdfLib;
+const lib = requireCjs('pdf-lib') as typeof PdfLib;
 
 export const {
   JpegEmbedder, PDFArray, PDFContext, PDFCrossRefSection, PDFDict, PDFDocument, PDFFlateStream, PDFHexString,

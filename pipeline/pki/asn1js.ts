@@ -1,8 +1,8 @@
 /** asn1js, required with pkijs (see pkijs.ts), as `import * as asn1js from './asn1js.js'`. */
-import { createRequire } from 'node:module';
 import type * as Asn1js from 'asn1js';
+import { requireCjs } from '../core/cjs.js';
 
-const lib = createRequire(import.meta.url)('asn1js') as typeof Asn1js;
+const lib = requireCjs('asn1js') as typeof Asn1js;
 
 export const {
   BaseBlock, BitString, Constructed, Enumerated, GeneralizedTime, Integer, Null, ObjectIdentifier, OctetString,

@@ -1,13 +1,11 @@
 /**
- * pkijs and asn1js (asn1.ts: asn1js), required rather than imported, as `import * as pkijs from './pkijs.js'`.
- * Imported, they are their ES builds, ~0.15 s of CPU together to load in every thread that uses them (the main
- * thread and each certificate worker, at every start); their CommonJS builds load in ~0.05 s. The two go together:
- * pkijs's CommonJS build requires asn1js's, and asn1js objects handed to pkijs must be that instance's.
+ * pkijs, required rather than imported (core/cjs.ts), as `import * as pkijs from './pkijs.js'`. It goes with
+ * asn1js.ts: pkijs's CommonJS build requires asn1js's, and asn1js objects handed to pkijs must be that instance's.
  */
-import { createRequire } from 'node:module';
 import type * as Pkijs from 'pkijs';
+import { requireCjs } from '../core/cjs.js';
 
-const lib = createRequire(import.meta.url)('pkijs') as typeof Pkijs;
+const lib = requireCjs('pkijs') as typeof Pkijs;
 
 export const {
   AccessDescription, Accuracy, AlgorithmIdentifier, Attribute, AttributeTypeAndValue, AuthorityKeyIdentifier,

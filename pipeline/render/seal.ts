@@ -4,6 +4,7 @@
  * prints sharper (600 dpi is the printers' resolution). The colour is the seal's own mean ink colour.
  */
 import { concatTransformationMatrix, drawObject, type PDFDocument, PDFName, type PDFPage, popGraphicsState, pushGraphicsState, setFillingRgbColor, setGraphicsState } from '../pdf/lib.js';
+import { requireCjs } from '../core/cjs.js';
 import { SkillcertError } from '../core/errors.js';
 
 export interface Stencil {
@@ -22,8 +23,8 @@ export async function sealStencil(png: Uint8Array, wMm: number, hMm: number, sou
   const width = Math.round((wMm / MM_PER_INCH) * dpi);
   const height = Math.round((hMm / MM_PER_INCH) * dpi);
   // Loaded here, not with the module: the certificate workers draw stencils (drawStencil) but never make one, and
-  // sharp costs a thread ~0.15 s of CPU to load.
-  const { default: sharp } = await import('sharp');
+  // sharp costs a thread ~0.05 s of CPU to load (required, core/cjs.ts; imported ~0.17 s).
+  const sharp = requireCjs('sharp') as typeof import('sharp').default;
   let raw: Buffer;
   try {
     raw = await sharp(png, { limitInputPixels: 40_000_000 })

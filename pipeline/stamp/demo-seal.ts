@@ -9,10 +9,12 @@
  * librsvg would hand to fontconfig, so the seal would be drawn in whatever CJK face a machine happens to have.
  * Each character is placed and rotated on the arc by hand; a character the chain lacks is refused by name.
  */
-import sharp from 'sharp';
 import forbiddenWords from '../data/forbidden-words.json' with { type: 'json' };
 import { SkillcertError } from '../core/errors.js';
 import { type Face, type FontSetOptions, resolveChain, uncoveredError } from '../fonts/index.js';
+import { requireCjs } from '../core/cjs.js';
+
+const sharp = requireCjs('sharp') as typeof import('sharp').default;
 
 export interface DemoSealOptions {
   /** 'ink' (red, the default) or 'steel' (grey embossed look). */

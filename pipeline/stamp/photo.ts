@@ -6,8 +6,11 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, win32 } from 'node:path';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
 import type { Problem } from '../core/errors.js';
+import { requireCjs } from '../core/cjs.js';
+
+const sharp = requireCjs('sharp') as typeof import('sharp').default;
 
 // Every photo is read once: libvips's operation cache (up to 50 MB by default) would only hold decoded photos
 // nobody asks for again. One libvips thread a photo: a photo is small, several are prepared at once (batch/photos.ts),
