@@ -42,7 +42,21 @@ const PROFILE_PREFIX = 'skillcert-chromium-';
 function removeStaleProfiles(): void {
   for (const f of readdirSync(tmpdir())) {
     const pid = f.startsWith(PROFILE_PREFIX) ? Number(f.slice(PROFILE_PREFIX.length).split('-')[0]) : NaN;
-    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) rmSync(join(tmpdir(), f), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) removeProfile(join(tmpdir(), f));
+  }
+}
+
+/**
+ * Removes a profile folder. Chromium's helper processes can still be writing into it for a moment after the browser
+ * has closed (a clean-clone test run once failed on ENOTEMPTY there), so the removal is retried; a folder that
+ * still cannot go is left to removeStaleProfiles of a later launch, once this process has ended: it holds nothing
+ * of a batch's, and a print never fails for it.
+ */
+function removeProfile(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  } catch {
+    // left for the next launch (above)
   }
 }
 
@@ -74,7 +88,7 @@ export async function launchBrowser(fontsDir = FONTS_DIR): Promise<BrowserHandle
         '--disable-component-update', '--disable-sync', '--disable-default-apps', '--font-render-hinting=none'],
     });
   } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
+    removeProfile(tmp);
     throw new SkillcertError('E_RENDER', `cannot start Chromium at ${CHROMIUM}: ${(err as Error).message}; install it with scripts/setup-system.sh or set SKILLCERT_CHROMIUM`, {}, { cause: err });
   }
   return {
@@ -82,7 +96,7 @@ export async function launchBrowser(fontsDir = FONTS_DIR): Promise<BrowserHandle
     print: (html, page) => printPage(browser, html, page),
     async close() {
       await browser.close();
-      rmSync(tmp, { recursive: true, force: true });
+      removeProfile(tmp);
     },
   };
 }
