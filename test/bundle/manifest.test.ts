@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { CompactSign } from 'jose';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { startArchive, writeArchive } from '../../pipeline/bundle/archive.js';
@@ -195,6 +196,28 @@ test('an RSA signer issued by a CA verifies against the CA as anchor, with RS256
     t.true(v.ok, `${rsaAlgorithm}: ${JSON.stringify(v.checks)}`);
     t.regex(check(v, 'chain').message, /chains to the trust anchor "skillcert test root"/);
     t.false((await verifyBundle(archive, [selfSigned().certificatePem])).ok, 'an unrelated anchor does not do');
+  }
+});
+
+test('the manifest\'s JWS, signed a piece at a time, is the one jose signs whole (RS256) and jose verifies every algorithm over a payload of several pieces', async (t) => {
+  const payload = Buffer.alloc(7 * 1024 * 1024 + 5, 'manifest {"path": "certificates/…"}\n');
+  const { leaf } = caIssued('rsa');
+  const detached = await signDetached(payload, leaf.signer);
+  const [protectedB64, , signature] = (await new CompactSign(payload).setProtectedHeader(JSON.parse(Buffer.from(detached.split('.')[0]!, 'base64url').toString())).sign(leaf.signer.privateKey)).split('.');
+  t.is(detached, `${protectedB64}..${signature}`, 'RS256 is deterministic: the same bytes as jose\'s');
+  t.true((await verifyDetached(detached, payload)).ok);
+  t.true((await verifyDetached(await signDetached(payload, { ...leaf.signer, rsaAlgorithm: 'PS256' }), payload)).ok, 'PS256');
+  for (const curve of ['P-256', 'P-384', 'P-521']) {
+    const dir = tmp('skillcert-ec-');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '30', '-subj', '/CN=ec signer'], { stdio: 'ignore' });
+    const signer = { privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificatePem: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    const jws = await signDetached(payload, signer);
+    const v = await verifyDetached(jws, payload);
+    t.true(v.ok, `${curve}: ${v.reason}`);
+    t.is(v.header?.alg, { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[curve]);
+    const other = Buffer.from(payload);
+    other[other.length - 1] ^= 1;
+    t.false((await verifyDetached(jws, other)).ok, `${curve}: one byte changed in the last piece`);
   }
 });
 
