@@ -82,7 +82,10 @@ export async function writeBatchOutputs(summary: BatchSummary, profile: Profile,
   const archiveRel = archive && !isAbsolute(relative(dir, archive)) && !relative(dir, archive).startsWith('..') ? rel(archive) : undefined;
   // The certificates, most of the archive, go into it on a thread of their own while the rest is written.
   const certDir = join(dir, CERTIFICATES_DIR);
-  const certificates = archive && existsSync(certDir) ? (await listFiles(certDir)).map((f) => `${CERTIFICATES_DIR}/${f}`).filter((f) => f !== archiveRel) : [];
+  // (A batch issuing more than the bound lists no folder for it: the archive is written after the manifest.)
+  const certificates = archive && summary.issued.length <= EARLY_ARCHIVE_MAX && existsSync(certDir)
+    ? (await listFiles(certDir)).map((f) => `${CERTIFICATES_DIR}/${f}`).filter((f) => f !== archiveRel)
+    : [];
   const early = archive && certificates.length && certificates.length <= EARLY_ARCHIVE_MAX ? startArchive(dir, certificates, archive, now) : undefined;
   try {
     const counts: Record<string, number> = {};
